@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { registerCheckName } from './commands/check-name';
+import { registerSign } from './commands/sign';
+import { registerVerify } from './commands/verify';
+import { EXIT, reportError, type CliIo } from './io';
+import { version } from '../package.json';
+
+/**
+ * Runs the command line with the given arguments (without `node` and the
+ * script) and returns the exit code. Output goes through `io`, so tests run
+ * the real CLI in-process and read what a user would read.
+ */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const setExit = (code: number) => {
+    exitCode = code;
+  };
+  const program = new Command('onss-transfer')
+    .description('File Belgian social security declarations with the transfer point')
+    .version(version)
+    .option('--debug', 'print stack traces on errors')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (text) => io.stdout(text),
+      writeErr: (text) => io.stderr(text),
+    })
+    .showHelpAfterError('(run with --help for usage)');
+  registerCheckName(program, io, setExit);
+  registerSign(program, io, setExit);
+  registerVerify(program, io, setExit);
+  try {
+    await program.parseAsync([...args], { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end through here with exit code 0.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    return reportError(io, error, Boolean(program.opts<{ debug?: boolean }>().debug));
+  }
+}

@@ -1,0 +1,11 @@
+/**
+ * The public API of the domain core. Adapters (CLI, Lambda handlers) import
+ * from here; anything not listed is internal to its folder.
+ */
+export * from './errors';
+export * from './names';
+export * from './signing';
+export { readFileChunks, FILE_CHUNK_BYTES } from './io/read-file-chunks';
+export { writeFileAtomic } from './local/atomic-file';
+export { sampleDmfaXml } from './demo/sample-dmfa';
+export type { SampleDmfaOptions } from './demo/sample-dmfa';

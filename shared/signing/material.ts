@@ -1,0 +1,248 @@
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import forge from 'node-forge';
+import {
+  CertificateValidityError,
+  KeyMismatchError,
+  KeyPasswordRequiredError,
+  KeyPasswordWrongError,
+  MaterialUnreadableError,
+  WeakKeyError,
+} from './errors';
+
+/** What a signature is made with: the private key, its certificate, and any chain. */
+export interface SigningMaterial {
+  /** The signer's private key (never logged, never serialised by us). */
+  privateKey: KeyObject;
+  /** The signer certificate: the one whose public key matches `privateKey`. */
+  certificate: X509Certificate;
+  /** Other certificates found beside it (issuers), included in the signature. */
+  chain: X509Certificate[];
+}
+
+/** Facts about the signing material that are safe to print. */
+export interface MaterialSummary {
+  subject: string;
+  issuer: string;
+  serialNumber: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** Whole days until the certificate expires (negative once expired). */
+  daysLeft: number;
+  keyType: 'rsa' | 'ec';
+  /** RSA modulus length in bits, or the EC curve name. */
+  keyStrength: string;
+}
+
+/** Curves the transfer point's ECC guidance covers; P-521 is accepted too. */
+const ACCEPTED_CURVES: Readonly<Record<string, string>> = {
+  prime256v1: 'P-256',
+  secp384r1: 'P-384',
+  secp521r1: 'P-521',
+};
+
+const MIN_RSA_BITS = 2048;
+const DAY_MS = 86_400_000;
+
+const CERT_PEM_BLOCK = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+function isEncryptedPem(pem: string): boolean {
+  return pem.includes('ENCRYPTED PRIVATE KEY') || /Proc-Type:\s*4,ENCRYPTED/.test(pem);
+}
+
+/**
+ * Reads a PEM private key (PKCS#8, optionally encrypted, or the older PKCS#1 /
+ * SEC1 forms). The password is only handed to OpenSSL, never echoed.
+ */
+export function readPemPrivateKey(pem: string | Buffer, password?: string): KeyObject {
+  const text = pem.toString();
+  const encrypted = isEncryptedPem(text);
+  if (encrypted && password === undefined) throw new KeyPasswordRequiredError('the private key');
+  try {
+    return createPrivateKey(
+      encrypted ? { key: text, format: 'pem', passphrase: password } : { key: text, format: 'pem' },
+    );
+  } catch (cause) {
+    if (encrypted) throw new KeyPasswordWrongError('the private key', cause);
+    throw new MaterialUnreadableError('the private key is not a readable PEM private key', cause);
+  }
+}
+
+/** Reads every certificate of a PEM file (the signer and perhaps its issuers). */
+export function readPemCertificates(pem: string | Buffer): X509Certificate[] {
+  const blocks = pem.toString().match(CERT_PEM_BLOCK) ?? [];
+  if (blocks.length === 0) {
+    throw new MaterialUnreadableError('the certificate file holds no PEM certificate');
+  }
+  return blocks.map((block) => {
+    try {
+      return new X509Certificate(block);
+    } catch (cause) {
+      throw new MaterialUnreadableError(
+        'the certificate file holds an unreadable certificate',
+        cause,
+      );
+    }
+  });
+}
+
+/** Picks the certificate matching the key; the others become the chain. */
+function pairKeyWithCertificate(privateKey: KeyObject, certs: X509Certificate[]): SigningMaterial {
+  const index = certs.findIndex((cert) => {
+    try {
+      return cert.checkPrivateKey(privateKey);
+    } catch {
+      return false; // different key types: not this one
+    }
+  });
+  const certificate = certs[index];
+  if (certificate === undefined) {
+    throw new KeyMismatchError(
+      `the private key does not match the certificate (${certs[0]?.subject.replace(/\n/g, ', ') ?? 'none'})`,
+    );
+  }
+  return { privateKey, certificate, chain: certs.filter((_, i) => i !== index) };
+}
+
+/** Loads signing material from a PEM key and a PEM certificate file content. */
+export function loadPemMaterial(source: {
+  keyPem: string | Buffer;
+  certPem: string | Buffer;
+  password?: string;
+}): SigningMaterial {
+  const privateKey = readPemPrivateKey(source.keyPem, source.password);
+  return pairKeyWithCertificate(privateKey, readPemCertificates(source.certPem));
+}
+
+function forgeBytes(der: forge.asn1.Asn1): Buffer {
+  return Buffer.from(forge.asn1.toDer(der).getBytes(), 'binary');
+}
+
+/**
+ * Loads signing material from a PKCS#12 / .pfx file: modern ones (PBES2, AES,
+ * SHA-256 MAC) and legacy ones (RC2-40, 3DES, SHA-1 MAC) exported by older
+ * tools and Windows. node-forge opens the container (OpenSSL 3 and Node no
+ * longer do RC2 by default); the key and certificates are then handed to Node.
+ */
+export function loadPkcs12Material(p12: Buffer, password?: string): SigningMaterial {
+  let asn1: forge.asn1.Asn1;
+  try {
+    asn1 = forge.asn1.fromDer(p12.toString('binary'));
+  } catch (cause) {
+    throw new MaterialUnreadableError('the PKCS#12 file is not valid DER', cause);
+  }
+  let container: forge.pkcs12.Pkcs12Pfx;
+  try {
+    container = forge.pkcs12.pkcs12FromAsn1(asn1, true, password ?? '');
+  } catch (cause) {
+    const text = cause instanceof Error ? cause.message : '';
+    if (/password/i.test(text)) {
+      if (password === undefined) throw new KeyPasswordRequiredError('the PKCS#12 file');
+      throw new KeyPasswordWrongError('the PKCS#12 file', cause);
+    }
+    throw new MaterialUnreadableError('the PKCS#12 file cannot be opened', cause);
+  }
+  const keyDers: Buffer[] = [];
+  for (const bagType of [forge.pki.oids.pkcs8ShroudedKeyBag, forge.pki.oids.keyBag]) {
+    for (const bag of container.getBags({ bagType })[bagType as string] ?? []) {
+      if (bag.asn1) keyDers.push(forgeBytes(bag.asn1));
+      else if (bag.key) {
+        const rsa = bag.key as forge.pki.rsa.PrivateKey;
+        keyDers.push(forgeBytes(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(rsa))));
+      }
+    }
+  }
+  const certBagType = forge.pki.oids.certBag as string;
+  const certs = (container.getBags({ bagType: certBagType })[certBagType] ?? []).map((bag) => {
+    const der = bag.asn1
+      ? forgeBytes(bag.asn1)
+      : bag.cert
+        ? forgeBytes(forge.pki.certificateToAsn1(bag.cert))
+        : undefined;
+    if (der === undefined)
+      throw new MaterialUnreadableError('the PKCS#12 file holds an empty certificate bag');
+    return new X509Certificate(der);
+  });
+  const keyDer = keyDers[0];
+  if (keyDers.length !== 1 || keyDer === undefined) {
+    throw new MaterialUnreadableError(
+      `the PKCS#12 file must hold exactly one private key (it holds ${keyDers.length})`,
+    );
+  }
+  if (certs.length === 0)
+    throw new MaterialUnreadableError('the PKCS#12 file holds no certificate');
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey({ key: keyDer, format: 'der', type: 'pkcs8' });
+  } catch (cause) {
+    throw new MaterialUnreadableError('the private key in the PKCS#12 file is unreadable', cause);
+  }
+  return pairKeyWithCertificate(privateKey, certs);
+}
+
+function describeKey(key: KeyObject): Pick<MaterialSummary, 'keyType' | 'keyStrength'> {
+  const details = key.asymmetricKeyDetails ?? {};
+  if (key.asymmetricKeyType === 'rsa') {
+    const bits = details.modulusLength ?? 0;
+    if (bits < MIN_RSA_BITS) {
+      throw new WeakKeyError(`the RSA key has ${bits} bits: at least ${MIN_RSA_BITS} are required`);
+    }
+    return { keyType: 'rsa', keyStrength: `${bits} bits` };
+  }
+  if (key.asymmetricKeyType === 'ec') {
+    const curve = ACCEPTED_CURVES[details.namedCurve ?? ''];
+    if (curve === undefined) {
+      throw new WeakKeyError(
+        `the EC key uses curve ${details.namedCurve ?? 'unknown'}: use P-256 or P-384`,
+      );
+    }
+    return { keyType: 'ec', keyStrength: curve };
+  }
+  throw new WeakKeyError(
+    `a ${key.asymmetricKeyType ?? 'unknown'} key cannot sign for the transfer point: use RSA (2048+) or EC (P-256/P-384)`,
+  );
+}
+
+/** One-line subject or issuer, `CN=..., O=...` rather than OpenSSL's multi-line form. */
+export function oneLineName(name: string): string {
+  return name.split('\n').filter(Boolean).join(', ');
+}
+
+/** Safe-to-print facts about a certificate; throws nothing. */
+export function summarizeCertificate(
+  cert: X509Certificate,
+  now: Date = new Date(),
+): Omit<MaterialSummary, 'keyType' | 'keyStrength'> {
+  const notBefore = new Date(cert.validFrom);
+  const notAfter = new Date(cert.validTo);
+  return {
+    subject: oneLineName(cert.subject),
+    issuer: oneLineName(cert.issuer),
+    serialNumber: cert.serialNumber,
+    notBefore,
+    notAfter,
+    daysLeft: Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS),
+  };
+}
+
+/**
+ * Checks that the material can make a signature the transfer point accepts:
+ * certificate valid now, key strong enough. Throws a typed error otherwise,
+ * before anything is written.
+ */
+export function checkMaterial(material: SigningMaterial, now: Date = new Date()): MaterialSummary {
+  const key = describeKey(material.privateKey);
+  const summary = { ...summarizeCertificate(material.certificate, now), ...key };
+  if (now < summary.notBefore) {
+    throw new CertificateValidityError(
+      `the certificate of ${summary.subject} is not valid before ${summary.notBefore.toISOString()}`,
+      'CERT_NOT_YET_VALID',
+    );
+  }
+  if (now > summary.notAfter) {
+    throw new CertificateValidityError(
+      `the certificate of ${summary.subject} expired on ${summary.notAfter.toISOString()}`,
+      'CERT_EXPIRED',
+    );
+  }
+  return summary;
+}

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import {
+  checkMaterial,
+  loadPemMaterial,
+  loadPkcs12Material,
+  parseDigestAlgorithm,
+  type SigningError,
+} from '../../shared/signing';
+import { makeIdentity, scratchDir, writeP12, type P12Variant } from '../helpers/pki';
+
+const PASSWORD = 'Pa55-w0rd/with spaces';
+const DAY = 86_400_000;
+const { dir, cleanup } = scratchDir();
+afterAll(cleanup);
+
+function caught(fn: () => unknown): SigningError {
+  try {
+    fn();
+  } catch (error) {
+    return error as SigningError;
+  }
+  throw new Error('expected a refusal');
+}
+
+describe('refusals of signing material', () => {
+  it.each<P12Variant>(['modern', 'legacy', 'des3'])(
+    'a %s PKCS#12 with the wrong password: KEY_PASSWORD_WRONG, password never shown',
+    async (variant) => {
+      const id = await makeIdentity('rsa2048');
+      const p12 = readFileSync(writeP12(id, dir, variant, PASSWORD));
+      const error = caught(() => loadPkcs12Material(p12, 'not-the-password'));
+      expect(error.code).toBe('KEY_PASSWORD_WRONG');
+      expect(`${error.message} ${String(error.stack)}`).not.toContain('not-the-password');
+      expect(loadPkcs12Material(p12, PASSWORD).certificate.subject).toContain('CN=');
+    },
+  );
+
+  it('an encrypted PEM key with the wrong password or none', async () => {
+    const id = await makeIdentity('ec256');
+    const keyPem = id.material.privateKey
+      .export({ format: 'pem', type: 'pkcs8', cipher: 'aes-256-cbc', passphrase: PASSWORD })
+      .toString();
+    const wrong = caught(() =>
+      loadPemMaterial({ keyPem, certPem: id.certPem, password: 'nope-123' }),
+    );
+    expect(wrong.code).toBe('KEY_PASSWORD_WRONG');
+    expect(wrong.message).not.toContain('nope-123');
+    const none = caught(() => loadPemMaterial({ keyPem, certPem: id.certPem }));
+    expect(none.code).toBe('KEY_PASSWORD_REQUIRED');
+  });
+
+  it('a key that does not match the certificate', async () => {
+    const a = await makeIdentity('rsa2048');
+    const b = await makeIdentity('rsa2048');
+    expect(caught(() => loadPemMaterial({ keyPem: a.keyPem, certPem: b.certPem })).code).toBe(
+      'KEY_CERT_MISMATCH',
+    );
+  });
+
+  it('an expired and a not-yet-valid certificate', async () => {
+    const expired = await makeIdentity('rsa2048', {
+      notBefore: new Date(Date.now() - 40 * DAY),
+      notAfter: new Date(Date.now() - DAY),
+    });
+    expect(caught(() => checkMaterial(expired.material)).code).toBe('CERT_EXPIRED');
+    const future = await makeIdentity('ec384', {
+      notBefore: new Date(Date.now() + DAY),
+      notAfter: new Date(Date.now() + 40 * DAY),
+    });
+    expect(caught(() => checkMaterial(future.material)).code).toBe('CERT_NOT_YET_VALID');
+  });
+
+  it('keys too weak or of a type the transfer point does not take', async () => {
+    const weak = await makeIdentity('rsa1024');
+    expect(caught(() => checkMaterial(weak.material))).toMatchObject({
+      code: 'KEY_TOO_WEAK',
+      message: expect.stringContaining('1024 bits'),
+    });
+    const ed = await makeIdentity('ed25519');
+    expect(caught(() => checkMaterial(ed.material)).code).toBe('KEY_TOO_WEAK');
+  });
+
+  it('reports the facts of good material', async () => {
+    const id = await makeIdentity('ec256', { commonName: 'Payroll Signer' });
+    const summary = checkMaterial(id.material);
+    expect(summary).toMatchObject({
+      subject: 'CN=Payroll Signer',
+      keyType: 'ec',
+      keyStrength: 'P-256',
+    });
+    expect(summary.daysLeft).toBeGreaterThan(300);
+  });
+
+  it('unreadable inputs', () => {
+    expect(caught(() => loadPkcs12Material(Buffer.from('not a p12'), 'x')).code).toBe(
+      'MATERIAL_UNREADABLE',
+    );
+    expect(caught(() => loadPemMaterial({ keyPem: 'junk', certPem: 'junk' })).code).toBe(
+      'MATERIAL_UNREADABLE',
+    );
+  });
+
+  it.each([
+    ['sha256', 'sha256'],
+    ['SHA-256', 'sha256'],
+    ['sha1', 'sha1'],
+  ])('digest %s is accepted', (input, expected) => {
+    expect(parseDigestAlgorithm(input)).toBe(expected);
+  });
+
+  it.each(['md5', 'MD5', 'sha512', 'crc32'])('digest %s is refused', (input) => {
+    expect(caught(() => parseDigestAlgorithm(input)).code).toBe('DIGEST_REFUSED');
+  });
+});
