@@ -12,6 +12,11 @@ let cert = '';
 let p12 = '';
 const fi = join(dir, 'FI.DMFA.123456.20261125.00001.R.1.1');
 
+/** `sign FILE --out OUT` with the PEM key and certificate, plus any other flags. */
+function signArgs(file: string, out: string, ...extra: string[]): string[] {
+  return ['sign', file, '--out', out, '--key', key, '--cert', cert, ...extra];
+}
+
 beforeAll(async () => {
   const id = await makeIdentity('rsa2048', { commonName: 'CLI Signer' });
   key = join(dir, 'key.pem');
@@ -25,7 +30,7 @@ beforeAll(async () => {
 describe('onss-transfer sign and verify', () => {
   it('signs with PEM key and certificate; OpenSSL and verify accept the FS', async () => {
     const out = join(dir, 'FS.pem');
-    const run = await cli(['sign', fi, '--out', out, '--key', key, '--cert', cert]);
+    const run = await cli(signArgs(fi, out));
     expect(run).toMatchObject({ code: 0, stderr: '' });
     expect(run.stdout).toContain('CN=CLI Signer');
     expect(readFileSync(out, 'latin1')).toMatch(/^[A-Za-z0-9+/=]+$/);
@@ -100,32 +105,21 @@ describe('onss-transfer sign and verify', () => {
     const empty = join(dir, 'FI.empty');
     writeFileSync(empty, '');
     const out = join(dir, 'FS.empty');
-    const run = await cli(['sign', empty, '--out', out, '--key', key, '--cert', cert]);
+    const run = await cli(signArgs(empty, out));
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('ACRF-134');
     expect(existsSync(out)).toBe(false);
   });
 
   it('md5 is refused', async () => {
-    const run = await cli([
-      'sign',
-      fi,
-      '--out',
-      join(dir, 'm'),
-      '--key',
-      key,
-      '--cert',
-      cert,
-      '--digest',
-      'md5',
-    ]);
+    const run = await cli(signArgs(fi, join(dir, 'm'), '--digest', 'md5'));
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('DIGEST_REFUSED');
   });
 
   it('verify reports a tampered file as invalid (exit 1; JSON with --json)', async () => {
     const out = join(dir, 'FS.tamper');
-    await cli(['sign', fi, '--out', out, '--key', key, '--cert', cert]);
+    await cli(signArgs(fi, out));
     const other = join(dir, 'FI.other');
     writeFileSync(other, 'something else');
     const run = await cli(['verify', other, out]);
@@ -137,16 +131,7 @@ describe('onss-transfer sign and verify', () => {
   });
 
   it('names a missing input file in words', async () => {
-    const run = await cli([
-      'sign',
-      join(dir, 'missing'),
-      '--out',
-      join(dir, 'y'),
-      '--key',
-      key,
-      '--cert',
-      cert,
-    ]);
+    const run = await cli(signArgs(join(dir, 'missing'), join(dir, 'y')));
     expect(run.code).toBe(1);
     expect(run.stderr).toBe(
       `onss-transfer: cannot open ${join(dir, 'missing')}: no such file or directory\n`,
@@ -156,7 +141,7 @@ describe('onss-transfer sign and verify', () => {
   it('shows a stack only with --debug', async () => {
     const empty = join(dir, 'FI.empty-debug');
     writeFileSync(empty, '');
-    const args = ['sign', empty, '--out', join(dir, 'y'), '--key', key, '--cert', cert];
+    const args = signArgs(empty, join(dir, 'y'));
     expect((await cli(args)).stderr).not.toMatch(/\n\s+at /);
     expect((await cli(['--debug', ...args])).stderr).toMatch(/\n\s+at /);
   });

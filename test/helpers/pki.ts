@@ -150,3 +150,25 @@ export function opensslPrint(fsPath: string): string {
     encoding: 'utf8',
   });
 }
+
+/** Signs a file with `openssl cms -sign -binary` (detached unless told) and returns the DER. */
+export function opensslSign(identity: Identity, fiPath: string, extraArgs: string[] = []): Buffer {
+  const key = `${fiPath}.openssl.key.pem`;
+  const cert = `${fiPath}.openssl.cert.pem`;
+  writeFileSync(key, identity.keyPem);
+  writeFileSync(cert, identity.certPem);
+  return execFileSync('openssl', [
+    'cms',
+    '-sign',
+    '-binary',
+    ...extraArgs,
+    '-in',
+    fiPath,
+    '-signer',
+    cert,
+    '-inkey',
+    key,
+    '-outform',
+    'DER',
+  ]);
+}

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { signFile, verifyFile } from '../../shared/signing';
-import { makeIdentity, scratchDir } from '../helpers/pki';
+import { makeIdentity, opensslSign, scratchDir } from '../helpers/pki';
 
 const { dir, cleanup } = scratchDir();
 afterAll(cleanup);
@@ -12,23 +11,7 @@ describe('verifier', () => {
     const id = await makeIdentity('rsa2048', { commonName: 'OpenSSL Made' });
     const fi = join(dir, `fi-${md}`);
     writeFileSync(fi, 'line one\r\nline two\n');
-    writeFileSync(join(dir, 'k.pem'), id.keyPem);
-    writeFileSync(join(dir, 'c.pem'), id.certPem);
-    const der = execFileSync('openssl', [
-      'cms',
-      '-sign',
-      '-binary',
-      '-md',
-      md,
-      '-in',
-      fi,
-      '-signer',
-      join(dir, 'c.pem'),
-      '-inkey',
-      join(dir, 'k.pem'),
-      '-outform',
-      'DER',
-    ]);
+    const der = opensslSign(id, fi, ['-md', md]);
     const result = await verifyFile(fi, Buffer.from(der.toString('base64')));
     expect(result).toMatchObject({
       format: 'line',
@@ -43,22 +26,7 @@ describe('verifier', () => {
     const id = await makeIdentity('ec256');
     const fi = join(dir, 'attached');
     writeFileSync(fi, 'payload');
-    writeFileSync(join(dir, 'k2.pem'), id.keyPem);
-    writeFileSync(join(dir, 'c2.pem'), id.certPem);
-    const der = execFileSync('openssl', [
-      'cms',
-      '-sign',
-      '-binary',
-      '-nodetach',
-      '-in',
-      fi,
-      '-signer',
-      join(dir, 'c2.pem'),
-      '-inkey',
-      join(dir, 'k2.pem'),
-      '-outform',
-      'DER',
-    ]);
+    const der = opensslSign(id, fi, ['-nodetach']);
     await expect(verifyFile(fi, Buffer.from(der.toString('base64')))).rejects.toMatchObject({
       code: 'ACRF-125',
     });
