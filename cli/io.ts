@@ -1,3 +1,5 @@
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import { OnssTransferError } from '../shared/errors';
 
 /** Where a command writes and what it may read: the process, or a test's capture. */
@@ -24,12 +26,28 @@ export const processIo: CliIo = {
   env: process.env,
 };
 
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * Hides option values in commander's messages (`unknown option '--key-password=...'`):
+ * a mistyped flag may carry a secret.
+ */
+export function redactOptionValues(text: string): string {
+  return text.replace(/(--?[A-Za-z][\w-]*)=[^\s']*/g, '$1=<hidden>');
+}
+
 /**
  * Reads a secret from the environment variable the user named. Secrets never
  * come as flag values: those end up in shell histories and process lists.
  */
 export function secretFromEnv(io: CliIo, variable: string | undefined): string | undefined {
   if (variable === undefined) return undefined;
+  if (!ENV_NAME.test(variable)) {
+    // Never repeat it: someone may have typed the password itself here.
+    throw new UsageError(
+      '--key-password-env takes the NAME of an environment variable (letters, digits, _), not a password',
+    );
+  }
   const value = io.env[variable];
   if (value === undefined) {
     throw new UsageError(
@@ -43,6 +61,16 @@ export function secretFromEnv(io: CliIo, variable: string | undefined): string |
 export function printJson(io: CliIo, value: unknown): void {
   io.stdout(`${JSON.stringify(value, null, 2)}\n`);
 }
+
+// Say what the user tried to do, not which system call failed.
+const SYSCALL_VERBS: Readonly<Record<string, string>> = {
+  open: 'open',
+  stat: 'open',
+  lstat: 'open',
+  realpath: 'open',
+  read: 'read',
+  write: 'write',
+};
 
 const SYSTEM_REASONS: Readonly<Record<string, string>> = {
   ENOENT: 'no such file or directory',
@@ -75,7 +103,7 @@ export function reportError(io: CliIo, error: unknown, debug: boolean): number {
   } else if (isSystemError(error)) {
     // fs errors: say which file and why, in words, without Node's prefix.
     io.stderr(
-      `onss-transfer: cannot ${error.syscall} ${error.path}: ${SYSTEM_REASONS[error.code] ?? error.code}\n`,
+      `onss-transfer: cannot ${SYSCALL_VERBS[error.syscall] ?? error.syscall} ${error.path}: ${SYSTEM_REASONS[error.code] ?? error.code}\n`,
     );
   } else {
     const message = error instanceof Error ? error.message : String(error);
@@ -91,6 +119,53 @@ export function reportError(io: CliIo, error: unknown, debug: boolean): number {
     error instanceof UsageError ||
     (error instanceof OnssTransferError && error.code === 'RULE_OPTIONS_INVALID');
   return usage ? EXIT.usage : EXIT.failed;
+}
+
+/** Runs a flag value parser; its refusal becomes a usage error (exit 2) naming the flag. */
+export function asUsage<T>(flag: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    if (error instanceof OnssTransferError) throw new UsageError(`${flag}: ${error.message}`);
+    throw error;
+  }
+}
+
+/**
+ * Refuses an output path that is one of the inputs (the file to sign, the
+ * key...): writing there would destroy it. Compares real paths, so links
+ * and `./` spellings are caught too.
+ */
+export async function refuseOutputOverInput(
+  output: string,
+  inputs: ReadonlyArray<string | undefined>,
+): Promise<void> {
+  const target = await realOrResolved(output);
+  for (const input of inputs) {
+    if (input !== undefined && (await realOrResolved(input)) === target) {
+      throw new UsageError(`--out ${output} is also an input: choose another output file`);
+    }
+  }
+}
+
+async function realOrResolved(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    return resolve(path); // does not exist yet: compare as spelled
+  }
+}
+
+// C0/C1 controls and the bidirectional overrides that can make text read differently.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNSAFE_TEXT = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from outside (a certificate subject in a received signature) made safe
+ * for a terminal: controls and bidi overrides escaped, accents kept.
+ */
+export function displayText(text: string): string {
+  return text.replace(UNSAFE_TEXT, (char) => `\\u{${(char.codePointAt(0) ?? 0).toString(16)}}`);
 }
 
 /** Formats a date as YYYY-MM-DD for people. */

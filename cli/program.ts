@@ -2,7 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCheckName } from './commands/check-name';
 import { registerSign } from './commands/sign';
 import { registerVerify } from './commands/verify';
-import { EXIT, reportError, type CliIo } from './io';
+import { EXIT, redactOptionValues, reportError, type CliIo } from './io';
 import { version } from '../package.json';
 
 /**
@@ -22,7 +22,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     .exitOverride()
     .configureOutput({
       writeOut: (text) => io.stdout(text),
-      writeErr: (text) => io.stderr(text),
+      writeErr: (text) => io.stderr(redactOptionValues(text)),
     })
     .showHelpAfterError('(run with --help for usage)');
   registerCheckName(program, io, setExit);

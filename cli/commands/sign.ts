@@ -1,7 +1,15 @@
 import type { Command } from 'commander';
 import { parseDigestAlgorithm, parseFsFormat, signFile } from '../../shared/signing';
 import { writeFileAtomic } from '../../shared/local/atomic-file';
-import { day, EXIT, printJson, type CliIo } from '../io';
+import {
+  asUsage,
+  day,
+  displayText,
+  EXIT,
+  printJson,
+  refuseOutputOverInput,
+  type CliIo,
+} from '../io';
 import { loadMaterialFromOptions, type KeyOptions } from './signing-material';
 
 interface SignCommandOptions extends KeyOptions {
@@ -33,8 +41,9 @@ export function registerSign(program: Command, io: CliIo, setExit: (code: number
     .option('--digest <alg>', 'sha256 or sha1 (deprecated); md5 is refused', 'sha256')
     .option('--json', 'print the result as JSON')
     .action(async (file: string, options: SignCommandOptions) => {
-      const format = parseFsFormat(options.format);
-      const digest = parseDigestAlgorithm(options.digest);
+      const format = asUsage('--format', () => parseFsFormat(options.format));
+      const digest = asUsage('--digest', () => parseDigestAlgorithm(options.digest));
+      await refuseOutputOverInput(options.out, [file, options.key, options.cert, options.p12]);
       const material = loadMaterialFromOptions(io, options);
       const result = await signFile(file, material, { format, digest });
       await writeFileAtomic(options.out, result.fs);
@@ -52,7 +61,7 @@ export function registerSign(program: Command, io: CliIo, setExit: (code: number
         io.stdout(
           `signed ${file} (${result.digest.size} bytes, ${digest} ${result.digest.digest.toString('hex')})\n` +
             `wrote ${options.out} (${format})\n` +
-            `signer ${signer.subject}, ${signer.keyType.toUpperCase()} ${signer.keyStrength}, ` +
+            `signer ${displayText(signer.subject)}, ${signer.keyType.toUpperCase()} ${signer.keyStrength}, ` +
             `certificate valid until ${day(signer.notAfter)} (${signer.daysLeft} days left)\n`,
         );
       }

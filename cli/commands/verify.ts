@@ -1,8 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { OnssTransferError } from '../../shared/errors';
-import { verifyFile } from '../../shared/signing';
-import { day, EXIT, printJson, type CliIo } from '../io';
+import { SignatureFormatError, verifyFile } from '../../shared/signing';
+import { statRegularFile } from '../../shared/io/regular-file';
+import { day, displayText, EXIT, printJson, type CliIo } from '../io';
+
+// An FS is a few kilobytes (a signature and a certificate chain): anything far larger is not one.
+const MAX_FS_BYTES = 1024 * 1024;
+
+async function readFsFile(path: string): Promise<Buffer> {
+  const info = await statRegularFile(path);
+  if (info.size > MAX_FS_BYTES) {
+    throw new SignatureFormatError(`${path} has ${info.size} bytes: an FS file is a few kilobytes`);
+  }
+  return readFile(path);
+}
 
 /** `verify FILE FS`: checks the FS format, the digest and the signature. */
 export function registerVerify(program: Command, io: CliIo, setExit: (code: number) => void): void {
@@ -14,14 +26,14 @@ export function registerVerify(program: Command, io: CliIo, setExit: (code: numb
     .option('--json', 'print the result as JSON')
     .action(async (file: string, fsPath: string, options: { json?: boolean }) => {
       try {
-        const result = await verifyFile(file, await readFile(fsPath));
+        const result = await verifyFile(file, await readFsFile(fsPath));
         if (options.json) {
           printJson(io, { valid: true, file, fs: fsPath, ...result });
         } else {
           const { signer } = result;
           io.stdout(
             `valid: ${fsPath} signs ${file} (${result.size} bytes, ${result.digestAlgorithm}, ${result.format} layout)\n` +
-              `signer ${signer.subject}, issued by ${signer.issuer}\n` +
+              `signer ${displayText(signer.subject)}, issued by ${displayText(signer.issuer)}\n` +
               `certificate valid until ${day(signer.notAfter)} (${signer.daysLeft} days left)` +
               `${result.signingTime ? `, signed at ${result.signingTime.toISOString()}` : ''}\n` +
               `the certificate chain is not checked here (the transfer point judges it)\n`,

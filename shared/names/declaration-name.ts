@@ -84,13 +84,18 @@ export function structureViolation(problem: string): Violation {
 
 /**
  * Checks the characters and the dot-separated layout common to every transfer point name and
- * returns its fields. Only A-Z, 0-9, dot and dash can occur: anything else (lower case, a
- * path, a space, a NUL) would be refused or, worse, change the meaning of a remote path.
+ * returns its fields. Only A-Z, 0-9, dot and dash belong in a name: anything else (a path, a
+ * space, a NUL) would be refused or, worse, change the meaning of a remote path. Lower-case
+ * letters are left to the field checks, which refuse them with the field's own code.
  */
 export function splitName(name: string): { fields: string[] } | { violation: Violation } {
   if (name.length === 0) return { violation: structureViolation('is empty') };
   for (const char of name) {
-    if (!NAME_CHARACTER.test(char)) return { violation: structureViolation(describe(char)) };
+    // Lower-case letters pass here so that the field they stand in reports its own code
+    // (367 for a sequence, 129 for an application...): the reception judges fields, not names.
+    if (!NAME_CHARACTER.test(char) && !LOWER_CASE.test(char)) {
+      return { violation: structureViolation(describe(char)) };
+    }
   }
   const fields = name.split('.');
   if (fields.some((field) => field.length === 0)) {
@@ -101,10 +106,9 @@ export function splitName(name: string): { fields: string[] } | { violation: Vio
   return { fields };
 }
 
+const LOWER_CASE = /^[a-z]$/;
+
 function describe(char: string): string {
-  if (/^[a-z]$/.test(char)) {
-    return 'has lower-case letters: transfer point names are upper case';
-  }
   if (char === '/' || char === '\\') {
     return 'has a path separator: give the bare file name, not a path';
   }
@@ -364,7 +368,10 @@ function read(name: string, reception: Reception): NameCheck<DeclarationName, Na
   if ('violation' in split) return fail(split.violation);
   const prefix = split.fields[0] ?? '';
   if (!isDeclarationPrefix(prefix)) {
-    return fail(fieldViolation('prefix', prefix, 'is not FI, FS, GO or TD', null));
+    const problem = isDeclarationPrefix(prefix.toUpperCase())
+      ? 'is in lower case: transfer point names are upper case'
+      : 'is not FI, FS, GO or TD';
+    return fail(fieldViolation('prefix', prefix, problem, null));
   }
   const expected = DECLARATION_FIELD_COUNT[prefix];
   if (split.fields.length !== expected) {

@@ -55,16 +55,23 @@ function attribute(type: string, value: asn1js.AsnType): pkijs.Attribute {
 }
 
 /**
- * DER requires a SET OF in ascending order of the elements' encodings, and
+ * Sorts attributes for a SET OF. DER requires a SET OF in ascending order of the elements' encodings, and
  * PKI.js keeps the order it is given: strict verifiers reject an unsorted set.
  */
-function derSorted(attributes: pkijs.Attribute[]): pkijs.Attribute[] {
+export function derSorted(attributes: pkijs.Attribute[]): pkijs.Attribute[] {
   const encoded = attributes.map((attr) => ({
     attr,
     der: Buffer.from(attr.toSchema().toBER(false)),
   }));
   encoded.sort((a, b) => Buffer.compare(a.der, b.der));
   return encoded.map((entry) => entry.attr);
+}
+
+/** signingTime is UTCTime up to 2049 and GeneralizedTime from 2050 on (RFC 5652, 11.3). */
+function timeValue(date: Date): asn1js.UTCTime | asn1js.GeneralizedTime {
+  return date.getUTCFullYear() < 2050
+    ? new asn1js.UTCTime({ valueDate: date })
+    : new asn1js.GeneralizedTime({ valueDate: date });
 }
 
 function toPkijsCertificate(cert: X509Certificate): pkijs.Certificate {
@@ -88,7 +95,7 @@ export async function buildDetachedSignature(
     type: 0,
     attributes: derSorted([
       attribute(CMS_OIDS.contentType, new asn1js.ObjectIdentifier({ value: CMS_OIDS.data })),
-      attribute(CMS_OIDS.signingTime, new asn1js.UTCTime({ valueDate: signingTime })),
+      attribute(CMS_OIDS.signingTime, timeValue(signingTime)),
       attribute(
         CMS_OIDS.messageDigest,
         new asn1js.OctetString({ valueHex: toArrayBuffer(digest) }),
@@ -118,6 +125,13 @@ export async function buildDetachedSignature(
     content: signedData.toSchema(true),
   });
   return Buffer.from(contentInfo.toSchema().toBER(false));
+}
+
+/** The certificate named by the signer identifier is not in the signature. */
+export class SignerCertificateMissing extends Error {
+  constructor() {
+    super('the signer certificate named by the signature is not in it');
+  }
 }
 
 /** The parts of a detached signature that a verifier needs. */
@@ -158,10 +172,17 @@ export function parseDetachedSignature(der: Buffer): ParsedSignature {
   if (!(digestValue instanceof asn1js.OctetString)) {
     throw new Error('the signature has no messageDigest attribute');
   }
-  const timeValue = find(CMS_OIDS.signingTime);
+  const contentType = find(CMS_OIDS.contentType);
+  if (
+    !(contentType instanceof asn1js.ObjectIdentifier) ||
+    contentType.getValue() !== CMS_OIDS.data
+  ) {
+    throw new Error('the contentType signed attribute is missing or not id-data');
+  }
+  const time = find(CMS_OIDS.signingTime);
   const signingTime =
-    timeValue instanceof asn1js.UTCTime || timeValue instanceof asn1js.GeneralizedTime
-      ? timeValue.toDate()
+    time instanceof asn1js.UTCTime || time instanceof asn1js.GeneralizedTime
+      ? time.toDate()
       : undefined;
   const sid = signerInfo.sid;
   const certificate = (signedData.certificates ?? []).find(
@@ -171,7 +192,7 @@ export function parseDetachedSignature(der: Buffer): ParsedSignature {
       cert.issuer.isEqual(sid.issuer) &&
       cert.serialNumber.isEqual(sid.serialNumber),
   );
-  if (certificate === undefined) throw new Error('the signer certificate is not in the signature');
+  if (certificate === undefined) throw new SignerCertificateMissing();
   // The signature covers the attributes encoded as a SET (tag 0x31), not as [0].
   const signedAttributesDer = Buffer.from(attrs.encodedValue);
   signedAttributesDer[0] = 0x31;

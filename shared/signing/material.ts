@@ -33,11 +33,10 @@ export interface MaterialSummary {
   keyStrength: string;
 }
 
-/** Curves the transfer point's ECC guidance covers; P-521 is accepted too. */
+/** Curves the transfer point's ECC guidance covers. */
 const ACCEPTED_CURVES: Readonly<Record<string, string>> = {
   prime256v1: 'P-256',
   secp384r1: 'P-384',
-  secp521r1: 'P-521',
 };
 
 const MIN_RSA_BITS = 2048;
@@ -87,13 +86,19 @@ export function readPemCertificates(pem: string | Buffer): X509Certificate[] {
 
 /** Picks the certificate matching the key; the others become the chain. */
 function pairKeyWithCertificate(privateKey: KeyObject, certs: X509Certificate[]): SigningMaterial {
-  const index = certs.findIndex((cert) => {
+  const matches = (cert: X509Certificate) => {
     try {
       return cert.checkPrivateKey(privateKey);
     } catch {
       return false; // different key types: not this one
     }
-  });
+  };
+  const now = Date.now();
+  const current = (cert: X509Certificate) =>
+    Date.parse(cert.validFrom) <= now && now <= Date.parse(cert.validTo);
+  // A renewed certificate often sits beside the expired one: take the valid one first.
+  const valid = certs.findIndex((cert) => matches(cert) && current(cert));
+  const index = valid >= 0 ? valid : certs.findIndex(matches);
   const certificate = certs[index];
   if (certificate === undefined) {
     throw new KeyMismatchError(
@@ -160,7 +165,11 @@ export function loadPkcs12Material(p12: Buffer, password?: string): SigningMater
         : undefined;
     if (der === undefined)
       throw new MaterialUnreadableError('the PKCS#12 file holds an empty certificate bag');
-    return new X509Certificate(der);
+    try {
+      return new X509Certificate(der);
+    } catch (cause) {
+      throw new MaterialUnreadableError('the PKCS#12 file holds an unreadable certificate', cause);
+    }
   });
   const keyDer = keyDers[0];
   if (keyDers.length !== 1 || keyDer === undefined) {
@@ -179,7 +188,12 @@ export function loadPkcs12Material(p12: Buffer, password?: string): SigningMater
   return pairKeyWithCertificate(privateKey, certs);
 }
 
-function describeKey(key: KeyObject): Pick<MaterialSummary, 'keyType' | 'keyStrength'> {
+/**
+ * Type and strength of a key (private or public), refusing what the transfer
+ * point does not take: RSA under 2048 bits, curves other than P-256/P-384,
+ * other key types. Throws {@link WeakKeyError}.
+ */
+export function describeKey(key: KeyObject): Pick<MaterialSummary, 'keyType' | 'keyStrength'> {
   const details = key.asymmetricKeyDetails ?? {};
   if (key.asymmetricKeyType === 'rsa') {
     const bits = details.modulusLength ?? 0;
@@ -232,6 +246,15 @@ export function summarizeCertificate(
 export function checkMaterial(material: SigningMaterial, now: Date = new Date()): MaterialSummary {
   const key = describeKey(material.privateKey);
   const summary = { ...summarizeCertificate(material.certificate, now), ...key };
+  checkValidityAt(summary, now);
+  return summary;
+}
+
+/** Throws {@link CertificateValidityError} when `at` is outside the certificate's validity. */
+export function checkValidityAt(
+  summary: Pick<MaterialSummary, 'subject' | 'notBefore' | 'notAfter'>,
+  now: Date,
+): void {
   if (now < summary.notBefore) {
     throw new CertificateValidityError(
       `the certificate of ${summary.subject} is not valid before ${summary.notBefore.toISOString()}`,
@@ -244,5 +267,4 @@ export function checkMaterial(material: SigningMaterial, now: Date = new Date())
       'CERT_EXPIRED',
     );
   }
-  return summary;
 }

@@ -10,6 +10,8 @@ export interface SelfSignedOptions {
   notBefore?: Date;
   notAfter?: Date;
   key?: KeyObject;
+  /** Serial number; default random. */
+  serialNumber?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -36,7 +38,9 @@ export async function createSelfSigned(options: SelfSignedOptions = {}): Promise
   const notAfter = options.notAfter ?? new Date(Date.now() + 365 * DAY_MS);
   const cert = new pkijs.Certificate();
   cert.version = 2;
-  cert.serialNumber = new asn1js.Integer({ value: Math.floor(Math.random() * 2 ** 31) + 1 });
+  cert.serialNumber = new asn1js.Integer({
+    value: options.serialNumber ?? Math.floor(Math.random() * 2 ** 31) + 1,
+  });
   cert.issuer = name(options.commonName ?? 'onss-transfer throwaway signer');
   cert.subject = name(options.commonName ?? 'onss-transfer throwaway signer');
   cert.notBefore.value = notBefore;

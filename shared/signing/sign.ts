@@ -2,7 +2,9 @@ import { buildDetachedSignature } from './cms';
 import { DEFAULT_DIGEST, hashFile, type DigestAlgorithm, type FileDigest } from './digest';
 import { encodeFs, type FsFormat } from './fs-format';
 import { checkMaterial, type MaterialSummary, type SigningMaterial } from './material';
-import { checkFileSize } from '../names';
+import { basename } from 'node:path';
+import { checkFileSize, MAX_FILE_BYTES } from '../names';
+import { statRegularFile } from '../io/regular-file';
 
 /** Options of {@link signFile}; every one has a safe default. */
 export interface SignOptions {
@@ -50,8 +52,9 @@ export async function signDigest(
 /**
  * Signs a file as the FS of an FI part: checks the material, then hashes the
  * file as a stream (memory does not grow with it), then builds the detached
- * CMS signature. An empty file is refused (ACRF-134), and so is one over the
- * size limit (ACRF-184), before any signature exists.
+ * CMS signature. A path that is not a regular file, an empty file (ACRF-134)
+ * and one over the size limit (ACRF-184) are refused before a byte is read;
+ * a file that grows past the limit while read is refused too.
  */
 export async function signFile(
   path: string,
@@ -59,11 +62,22 @@ export async function signFile(
   options: SignOptions = {},
 ): Promise<SignResult> {
   checkMaterial(material, options.now ?? new Date());
-  const digest = await hashFile(path, options.digest ?? DEFAULT_DIGEST, options.onProgress);
-  if (options.sizeLimit === false) {
-    if (digest.size === 0) checkFileSize(0); // no data (134) is refused even without a limit
-  } else {
-    checkFileSize(digest.size, options.sizeLimit);
-  }
+  const name = basename(path);
+  const limit = options.sizeLimit === false ? null : (options.sizeLimit ?? MAX_FILE_BYTES);
+  const info = await statRegularFile(path);
+  checkSize(info.size, limit, name);
+  let read = 0;
+  const digest = await hashFile(path, options.digest ?? DEFAULT_DIGEST, (bytes) => {
+    read += bytes;
+    if (read > info.size) checkSize(read, limit, name); // the file grew while read
+    options.onProgress?.(bytes);
+  });
+  checkSize(digest.size, limit, name);
   return signDigest(digest, material, options);
+}
+
+/** 134 for an empty file; 184 past the limit, unless the limit is lifted (null). */
+function checkSize(size: number, limit: number | null, name: string): void {
+  if (limit !== null) checkFileSize(size, limit, name);
+  else if (size === 0) checkFileSize(0, MAX_FILE_BYTES, name);
 }

@@ -1,5 +1,5 @@
 import { verify as verifySignature, X509Certificate } from 'node:crypto';
-import { parseDetachedSignature, type ParsedSignature } from './cms';
+import { parseDetachedSignature, SignerCertificateMissing, type ParsedSignature } from './cms';
 import {
   digestAlgorithmFromOid,
   DIGEST_ALGORITHMS,
@@ -8,7 +8,13 @@ import {
 } from './digest';
 import { SignatureFormatError, SignatureInvalidError } from './errors';
 import { decodeFs, type FsFormat } from './fs-format';
-import { summarizeCertificate, type MaterialSummary } from './material';
+import {
+  checkValidityAt,
+  describeKey,
+  summarizeCertificate,
+  type MaterialSummary,
+} from './material';
+import { statRegularFile } from '../io/regular-file';
 import { checkFileSize } from '../names';
 
 /** What a successful verification found. */
@@ -38,6 +44,9 @@ function parseOrRefuse(der: Buffer): ParsedSignature {
   try {
     return parseDetachedSignature(der);
   } catch (cause) {
+    if (cause instanceof SignerCertificateMissing) {
+      throw new SignatureInvalidError(cause.message, cause);
+    }
     const reason = cause instanceof Error ? cause.message : 'unreadable';
     throw new SignatureFormatError(`the FS file is not a usable CMS signature: ${reason}`, cause);
   }
@@ -47,13 +56,15 @@ function parseOrRefuse(der: Buffer): ParsedSignature {
  * Verifies an FS file against its FI file: the FS format rules, then the
  * digest of the FI (streamed) against the signed messageDigest, then the
  * signature over the signed attributes with the included signer certificate.
- * Throws {@link SignatureFormatError} or {@link SignatureInvalidError} (ACRF-125).
+ * Throws {@link SignatureFormatError} or {@link SignatureInvalidError} (ACRF-125), and
+ * refuses a weak signer key or a certificate not valid at signing time as the signer does.
  */
 export async function verifyFile(
   fiPath: string,
   fsContent: Buffer,
   now: Date = new Date(),
 ): Promise<VerifyResult> {
+  await statRegularFile(fiPath);
   const { der, format } = decodeFs(fsContent);
   const parsed = parseOrRefuse(der);
   if (parsed.hasContent) {
@@ -81,12 +92,17 @@ export async function verifyFile(
   if (!ok) {
     throw new SignatureInvalidError('the signature does not verify with the signer certificate');
   }
+  // A signature that verifies can still be one the transfer point refuses: a weak key, or a
+  // certificate outside its validity when the file was signed.
+  describeKey(certificate.publicKey);
+  const signer = summarizeCertificate(certificate, now);
+  checkValidityAt(signer, parsed.signingTime ?? now);
   return {
     format,
     digestAlgorithm,
     size,
     ...(parsed.signingTime ? { signingTime: parsed.signingTime } : {}),
-    signer: summarizeCertificate(certificate, now),
+    signer,
     chainChecked: false,
   };
 }

@@ -1,4 +1,12 @@
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { cli } from '../helpers/cli';
 import { makeIdentity, opensslVerify, scratchDir, writeP12 } from '../helpers/pki';
@@ -111,10 +119,15 @@ describe('onss-transfer sign and verify', () => {
     expect(existsSync(out)).toBe(false);
   });
 
-  it('md5 is refused', async () => {
-    const run = await cli(signArgs(fi, join(dir, 'm'), '--digest', 'md5'));
-    expect(run.code).toBe(1);
-    expect(run.stderr).toContain('DIGEST_REFUSED');
+  it.each([
+    { flag: '--digest', value: 'md5', message: /md5 is refused/ },
+    { flag: '--digest', value: 'sha512', message: /not supported/ },
+    { flag: '--format', value: 'crlf', message: /unknown/ },
+  ])('$flag $value is a usage error (exit 2)', async ({ flag, value, message }) => {
+    const run = await cli(signArgs(fi, join(dir, 'm'), flag, value));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(existsSync(join(dir, 'm'))).toBe(false);
   });
 
   it('verify reports a tampered file as invalid (exit 1; JSON with --json)', async () => {
@@ -144,5 +157,62 @@ describe('onss-transfer sign and verify', () => {
     const args = signArgs(empty, join(dir, 'y'));
     expect((await cli(args)).stderr).not.toMatch(/\n\s+at /);
     expect((await cli(['--debug', ...args])).stderr).toMatch(/\n\s+at /);
+  });
+});
+
+describe('onss-transfer sign and verify refuse hostile or mistaken input', () => {
+  it('will not write the FS over the file it signs or over the key', async () => {
+    const before = readFileSync(fi);
+    for (const out of [fi, key, `${dir}/./${fi.split('/').pop() ?? ''}`]) {
+      const run = await cli(signArgs(fi, out));
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/also an input/);
+    }
+    expect(readFileSync(fi).equals(before)).toBe(true);
+  });
+
+  it('refuses a file over 200,000,000 bytes before reading it (ACRF-184)', async () => {
+    const big = join(dir, 'FI.big');
+    const fd = openSync(big, 'w');
+    ftruncateSync(fd, 200_000_001); // sparse: nothing is written
+    closeSync(fd);
+    const run = await cli(signArgs(big, join(dir, 'FS.big')));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/FI\.big.*ACRF-184/);
+  });
+
+  it.each([
+    { title: 'a folder to sign', args: () => signArgs(dir, join(dir, 'FS.dir')) },
+    { title: 'a device to verify', args: () => ['verify', '/dev/zero', join(dir, 'FS.pem')] },
+    { title: 'a device as FS', args: () => ['verify', fi, '/dev/zero'] },
+  ])('refuses $title: not a regular file', async ({ args }) => {
+    const run = await cli(args());
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/not a regular file/);
+  });
+
+  it('refuses an FS file far larger than a signature', async () => {
+    const huge = join(dir, 'FS.huge');
+    writeFileSync(huge, Buffer.alloc(2 * 1024 * 1024, 0x41));
+    const run = await cli(['verify', fi, huge]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/FS_FORMAT/);
+  });
+
+  it('never echoes a password typed where a variable name belongs', async () => {
+    const asName = await cli([...signArgs(fi, join(dir, 'p')), '--key-password-env', 'MyS3cret!']);
+    expect(asName.code).toBe(2);
+    expect(asName.stderr).not.toContain('MyS3cret');
+    const asFlag = await cli([...signArgs(fi, join(dir, 'p')), '--key-password=MyS3cret']);
+    expect(asFlag.code).toBe(2);
+    expect(asFlag.stderr).toMatch(/unknown option/);
+    expect(asFlag.stderr).not.toContain('MyS3cret');
+  });
+
+  it('names the output the user gave when it cannot be written', async () => {
+    const out = join(dir, 'no-such-folder', 'FS.x');
+    const run = await cli(signArgs(fi, out));
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`cannot write ${out}`);
   });
 });

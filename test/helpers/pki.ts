@@ -79,18 +79,24 @@ export function writeP12(
   dir: string,
   variant: P12Variant,
   password: string,
+  extraCertsPem?: string,
 ): string {
   const keyFile = join(dir, `p12-${variant}.key.pem`);
   const certFile = join(dir, `p12-${variant}.cert.pem`);
   const out = join(dir, `${variant}.p12`);
   writeFileSync(keyFile, identity.keyPem);
   writeFileSync(certFile, identity.certPem);
+  const extra =
+    extraCertsPem === undefined ? [] : ['-certfile', join(dir, `p12-${variant}.extra.pem`)];
+  if (extraCertsPem !== undefined)
+    writeFileSync(join(dir, `p12-${variant}.extra.pem`), extraCertsPem);
   execFileSync(
     'openssl',
     [
       'pkcs12',
       '-export',
       ...P12_ARGS[variant],
+      ...extra,
       '-in',
       certFile,
       '-inkey',

@@ -257,12 +257,22 @@ const INVALID: InvalidCase[] = [
   {
     title: 'a name in lower case',
     input: { name: 'fi.dmfa.101380.20260701.00001.t.1.1' },
-    expected: bad('NAME_MALFORMED', 'structure'),
+    expected: bad('NAME_MALFORMED', 'prefix'),
   },
   {
     title: 'APP in lower case',
     input: { name: 'FI.dmfa.101380.20260701.00001.T.1.1' },
-    expected: bad(131, 'structure'),
+    expected: bad(129, 'app'),
+  },
+  {
+    title: 'SEQ with a lower-case letter',
+    input: { name: 'FI.DMFA.101380.20260701.0000a.T.1.1' },
+    expected: bad(367, 'seq'),
+  },
+  {
+    title: 'ENV in lower case',
+    input: { name: 'GO.DMFA.101380.20260701.00001.t.1' },
+    expected: bad(117, 'env'),
   },
   {
     title: 'a trailing space',

@@ -101,7 +101,7 @@ const INVALID: Array<{ title: string; input: string; expected: { field: NameFiel
   {
     title: 'lower case',
     input: 'fo.acrf.999999.20110701.00001.t',
-    expected: { field: 'structure' },
+    expected: { field: 'prefix' },
   },
   {
     title: 'a path',
@@ -283,7 +283,7 @@ describe('parseAnsweredFileName', () => {
     { title: 'an 8-field GO', input: 'GO.DMFA.101380.20100920.00001.T.1.1', expected: 'structure' },
     { title: '5 fields', input: 'GO.DMFA.101380.20100920.00001', expected: 'structure' },
     { title: 'a response prefix', input: 'FO.DMFA.101380.20100920.00001.T', expected: 'prefix' },
-    { title: 'lower case', input: 'go.aoat.000001.20090728.30000.r', expected: 'structure' },
+    { title: 'lower case', input: 'go.aoat.000001.20090728.30000.r', expected: 'prefix' },
     { title: 'APP of 3 letters', input: 'GO.DMF.101380.20100920.00001.T.1', expected: 'app' },
     { title: 'DATE not real', input: 'GO.DMFA.101380.20100932.00001.T.1', expected: 'date' },
     { title: 'ENV X', input: 'GO.DMFA.101380.20100920.00001.X.1', expected: 'env' },

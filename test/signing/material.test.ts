@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import {
   checkMaterial,
+  createSelfSigned,
   loadPemMaterial,
   loadPkcs12Material,
   parseDigestAlgorithm,
   type SigningError,
 } from '../../shared/signing';
-import { makeIdentity, scratchDir, writeP12, type P12Variant } from '../helpers/pki';
+import { makeIdentity, makeKey, scratchDir, writeP12, type P12Variant } from '../helpers/pki';
 
 const PASSWORD = 'Pa55-w0rd/with spaces';
 const DAY = 86_400_000;
@@ -110,5 +111,41 @@ describe('refusals of signing material', () => {
 
   it.each(['md5', 'MD5', 'sha512', 'crc32'])('digest %s is refused', (input) => {
     expect(caught(() => parseDigestAlgorithm(input)).code).toBe('DIGEST_REFUSED');
+  });
+});
+
+describe('certificate chains', () => {
+  it('finds the signer in a PEM file that starts with its issuer', async () => {
+    const leaf = await makeIdentity('rsa2048', { commonName: 'Leaf' });
+    const ca = await makeIdentity('rsa2048', { commonName: 'Issuing CA' });
+    const material = loadPemMaterial({ keyPem: leaf.keyPem, certPem: ca.certPem + leaf.certPem });
+    expect(material.certificate.subject).toBe('CN=Leaf');
+    expect(material.chain.map((c) => c.subject)).toEqual(['CN=Issuing CA']);
+  });
+
+  it('finds the signer and its chain in a PKCS#12 made with -certfile', async () => {
+    const leaf = await makeIdentity('ec256', { commonName: 'P12 Leaf' });
+    const ca = await makeIdentity('rsa2048', { commonName: 'P12 CA' });
+    const p12 = readFileSync(writeP12(leaf, dir, 'modern', PASSWORD, ca.certPem));
+    const material = loadPkcs12Material(p12, PASSWORD);
+    expect(material.certificate.subject).toBe('CN=P12 Leaf');
+    expect(material.chain.map((c) => c.subject)).toEqual(['CN=P12 CA']);
+  });
+
+  it('prefers the valid certificate when an expired one of the same key sits beside it', async () => {
+    const key = makeKey('rsa2048');
+    const old = await createSelfSigned({
+      key,
+      commonName: 'Old',
+      notBefore: new Date(Date.now() - 400 * DAY),
+      notAfter: new Date(Date.now() - 30 * DAY),
+    });
+    const renewed = await createSelfSigned({ key, commonName: 'Renewed' });
+    const keyPem = key.export({ format: 'pem', type: 'pkcs8' }).toString();
+    const material = loadPemMaterial({
+      keyPem,
+      certPem: old.certificate.toString() + renewed.certificate.toString(),
+    });
+    expect(material.certificate.subject).toBe('CN=Renewed');
   });
 });
