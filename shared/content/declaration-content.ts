@@ -1,0 +1,213 @@
+import { TextDecoder } from 'node:util';
+import { SaxesParser } from 'saxes';
+import { FORM_IDENTIFICATION } from '../names';
+import { ContentRuleError } from './errors';
+
+/** What the content check found in a declaration. */
+export interface ContentSummary {
+  /** `xml` when the content is XML (and was checked as such), `other` otherwise. */
+  kind: 'xml' | 'other';
+  bytes: number;
+  /** The encoding the XML was read with. */
+  encoding?: string;
+  /** The text of Form/Identification under the root, when found. */
+  formIdentification?: string;
+}
+
+// Encodings the reception is known to read; anything else is refused (138).
+const SUPPORTED_ENCODINGS: Readonly<Record<string, string>> = {
+  'utf-8': 'utf-8',
+  utf8: 'utf-8',
+  'iso-8859-1': 'latin1',
+  'iso-8859-15': 'iso-8859-15',
+  'us-ascii': 'utf-8',
+};
+
+const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+// Bytes enough to see a BOM, the first non-blank character and the XML declaration.
+const SNIFF_BYTES = 256;
+const MAX_IDENTIFICATION_CHARS = 64;
+
+type FormRule = { label: string; pattern: RegExp };
+
+function formRuleFor(app: string): FormRule | undefined {
+  return (FORM_IDENTIFICATION as Readonly<Record<string, FormRule>>)[app];
+}
+
+/**
+ * Checks a declaration's content as it streams by, in the same pass as the
+ * upload: XML well-formedness (ACRF-102, with saxes: no entity expansion, so
+ * no entity bombs), the declared encoding (ACRF-138) and the form
+ * identification against the application of the name (ACRF-158). Content
+ * that does not start with `<` is not XML and gets no XML check.
+ * `write` throws at the first broken rule, so a sender can stop early.
+ */
+export class DeclarationContentChecker {
+  private readonly formRule: FormRule | undefined;
+  private head: Buffer[] = [];
+  private headBytes = 0;
+  private bytes = 0;
+  private kind: 'xml' | 'other' | undefined;
+  private encoding: string | undefined;
+  private decoder: TextDecoder | undefined;
+  private parser: SaxesParser | undefined;
+  private failure: ContentRuleError | undefined;
+  private readonly path: string[] = [];
+  private identificationText: string | undefined;
+  private formIdentification: string | undefined;
+
+  constructor(private readonly app: string) {
+    this.formRule = formRuleFor(app);
+  }
+
+  /** Feeds the next bytes of the declaration; throws a ContentRuleError at the first problem. */
+  write(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.kind === undefined) {
+      this.head.push(Buffer.from(chunk)); // copied: callers reuse their buffers
+      this.headBytes += chunk.length;
+      if (this.headBytes < SNIFF_BYTES) return;
+      this.start(Buffer.concat(this.head));
+      this.head = [];
+      return;
+    }
+    if (this.kind === 'xml') this.feed(chunk);
+  }
+
+  /** Ends the check and returns what was found; throws a ContentRuleError when a rule is broken. */
+  end(): ContentSummary {
+    if (this.kind === undefined) this.start(Buffer.concat(this.head));
+    if (this.bytes === 0)
+      throw new ContentRuleError('the declaration holds no data', 'ACRF-134', 0);
+    if (this.kind === 'other') return { kind: 'other', bytes: this.bytes };
+    const parser = this.parser as SaxesParser;
+    try {
+      const tail = this.decoder?.decode();
+      if (tail) parser.write(tail);
+      parser.close();
+    } catch (error) {
+      this.fail(error);
+    }
+    this.raise();
+    if (this.formRule && this.formIdentification === undefined) {
+      throw new ContentRuleError(
+        `the declaration has no Form/Identification: a ${this.app} file must identify itself as ${this.formRule.label}`,
+        'ACRF-158',
+      );
+    }
+    return {
+      kind: 'xml',
+      bytes: this.bytes,
+      ...(this.encoding ? { encoding: this.encoding } : {}),
+      ...(this.formIdentification ? { formIdentification: this.formIdentification } : {}),
+    };
+  }
+
+  private start(head: Buffer): void {
+    const body = head.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? head.subarray(3) : head;
+    const first = body.toString('latin1').trimStart()[0];
+    if (first !== '<') {
+      this.kind = 'other';
+      return;
+    }
+    this.kind = 'xml';
+    const declared = /^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(
+      body.toString('latin1'),
+    )?.[1];
+    const label = (declared ?? 'utf-8').toLowerCase();
+    const encoding = SUPPORTED_ENCODINGS[label];
+    if (encoding === undefined) {
+      throw new ContentRuleError(
+        `the declaration's encoding "${declared}" is not supported`,
+        'ACRF-138',
+        0,
+      );
+    }
+    this.encoding = label;
+    // fatal: bytes that are not valid in the declared encoding are an error, not U+FFFD.
+    this.decoder = new TextDecoder(encoding, { fatal: true, ignoreBOM: false });
+    this.parser = this.createParser();
+    this.feed(head);
+  }
+
+  private createParser(): SaxesParser {
+    const parser = new SaxesParser({ xmlns: false, position: true });
+    parser.on('error', (error) => this.fail(error));
+    parser.on('opentag', (tag) => {
+      this.path.push(tag.name);
+      if (this.isIdentification()) this.identificationText = '';
+    });
+    parser.on('text', (text) => {
+      if (
+        this.identificationText !== undefined &&
+        this.identificationText.length < MAX_IDENTIFICATION_CHARS
+      ) {
+        this.identificationText += text;
+      }
+    });
+    parser.on('closetag', () => {
+      if (this.identificationText !== undefined && this.isIdentification()) {
+        this.onIdentification(this.identificationText.trim());
+        this.identificationText = undefined;
+      }
+      this.path.pop();
+    });
+    return parser;
+  }
+
+  /** True while inside root/Form/Identification, the first one only. */
+  private isIdentification(): boolean {
+    return (
+      this.formIdentification === undefined &&
+      this.path.length === 3 &&
+      this.path[1] === 'Form' &&
+      this.path[2] === 'Identification'
+    );
+  }
+
+  private onIdentification(value: string): void {
+    this.formIdentification = value;
+    if (this.formRule && !this.formRule.pattern.test(value)) {
+      this.failure ??= new ContentRuleError(
+        `the form identification "${value.slice(0, MAX_IDENTIFICATION_CHARS)}" does not match application ${this.app} (expected ${this.formRule.label})`,
+        'ACRF-158',
+        this.bytes,
+      );
+    }
+  }
+
+  private feed(chunk: Buffer): void {
+    let text: string;
+    try {
+      text = (this.decoder as TextDecoder).decode(chunk, { stream: true });
+    } catch (cause) {
+      throw new ContentRuleError(
+        `the declaration has bytes that are not valid ${this.encoding ?? 'utf-8'}`,
+        'ACRF-138',
+        this.bytes,
+        cause,
+      );
+    }
+    try {
+      (this.parser as SaxesParser).write(text);
+    } catch (error) {
+      this.fail(error);
+    }
+    this.raise();
+  }
+
+  private fail(error: unknown): void {
+    if (this.failure) return;
+    const reason = error instanceof Error ? error.message : String(error);
+    this.failure = new ContentRuleError(
+      `the declaration is not well-formed XML: ${reason}`,
+      'ACRF-102',
+      this.bytes,
+      error,
+    );
+  }
+
+  private raise(): void {
+    if (this.failure) throw this.failure;
+  }
+}

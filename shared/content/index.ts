@@ -1,0 +1,3 @@
+export * from './errors';
+export * from './declaration-content';
+export { checkDeclarationFile } from './check-file';
