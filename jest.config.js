@@ -8,5 +8,7 @@ module.exports = {
   },
   // Signing tests shell out to OpenSSL; give them room on a 2-core machine.
   testTimeout: 60000,
+  // basic-ftp checks `instanceof Error`, which Node's own errors fail inside jest's sandbox.
+  setupFiles: ['<rootDir>/test/helpers/jest-setup.ts'],
   reporters: ['default', '<rootDir>/test/helpers/summary-reporter.js'],
 };

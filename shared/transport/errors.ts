@@ -1,0 +1,247 @@
+import { FTPError } from 'basic-ftp';
+import { OnssTransferError } from '../errors';
+
+/**
+ * Failures of a transport session. Each says whether trying again may help
+ * (`transient`) and, when the server answered, its FTP reply code. Messages
+ * name the operation and the remote path, never a password.
+ */
+
+/** Stable codes of transport failures. */
+export const TRANSPORT_CODES = {
+  /** The server refused the user name or password. */
+  AUTH: 'TRANSPORT_AUTH',
+  /** No connection could be opened, or the server dropped it. */
+  CONNECT: 'TRANSPORT_CONNECT',
+  /** The server did not answer or move data in time. */
+  TIMEOUT: 'TRANSPORT_TIMEOUT',
+  /** The server answered with a refusal (4xx: try later; 5xx: do not). */
+  REFUSED: 'TRANSPORT_REFUSED',
+  /** The remote file or folder does not exist. */
+  NOT_FOUND: 'TRANSPORT_NOT_FOUND',
+  /** A remote path we refuse to send (absolute, `..`, control characters). */
+  PATH: 'TRANSPORT_PATH',
+  /** Connection options that cannot work (bad host, port, timeout...). */
+  CONFIG: 'TRANSPORT_CONFIG',
+  /** The Transport was closed by its owner and cannot be used any more. */
+  CLOSED: 'TRANSPORT_CLOSED',
+  /** Any other failure; not retried, since nothing says it would help. */
+  FAILED: 'TRANSPORT_FAILED',
+} as const;
+
+/** One of {@link TRANSPORT_CODES}. */
+export type TransportCode = (typeof TRANSPORT_CODES)[keyof typeof TRANSPORT_CODES];
+
+/** What every transport error carries besides its message. */
+export interface TransportErrorOptions {
+  code: TransportCode;
+  /** True when the same operation may succeed if tried again later. */
+  transient: boolean;
+  /** The server's FTP reply code, when the failure is a server reply. */
+  ftpCode?: number;
+  cause?: unknown;
+}
+
+/** Base class of every failure of a Transport. */
+export class TransportError extends OnssTransferError {
+  /** True when the same operation may succeed if tried again later. */
+  readonly transient: boolean;
+  /** The server's FTP reply code, when the failure is a server reply. */
+  declare readonly ftpCode?: number;
+
+  constructor(message: string, options: TransportErrorOptions) {
+    super(message, { code: options.code, cause: options.cause });
+    this.transient = options.transient;
+    if (options.ftpCode !== undefined) this.ftpCode = options.ftpCode;
+  }
+}
+
+/** Details of a failure that may come from a server reply. */
+export interface ReplyDetails {
+  ftpCode?: number;
+  cause?: unknown;
+}
+
+/** The server refused the credentials: trying again cannot help. */
+export class TransportAuthError extends TransportError {
+  constructor(message: string, details: ReplyDetails = {}) {
+    super(message, { code: TRANSPORT_CODES.AUTH, transient: false, ...details });
+  }
+}
+
+/** No connection, or a connection the server or network dropped. */
+export class TransportConnectError extends TransportError {
+  constructor(message: string, details: ReplyDetails = {}) {
+    super(message, { code: TRANSPORT_CODES.CONNECT, transient: true, ...details });
+  }
+}
+
+/** The server did not answer, or data stopped moving, within the timeout. */
+export class TransportTimeoutError extends TransportError {
+  constructor(message: string, details: ReplyDetails = {}) {
+    super(message, { code: TRANSPORT_CODES.TIMEOUT, transient: true, ...details });
+  }
+}
+
+/**
+ * The server answered an operation with a refusal. A 4xx reply is a
+ * temporary condition by the FTP standard (RFC 959); a 5xx one is final.
+ */
+export class TransportRefusedError extends TransportError {
+  constructor(message: string, ftpCode: number, cause?: unknown) {
+    super(message, {
+      code: TRANSPORT_CODES.REFUSED,
+      transient: isTransientReply(ftpCode),
+      ftpCode,
+      cause,
+    });
+  }
+}
+
+/** The remote file or folder does not exist. */
+export class TransportNotFoundError extends TransportError {
+  constructor(message: string, details: ReplyDetails = {}) {
+    super(message, { code: TRANSPORT_CODES.NOT_FOUND, transient: false, ...details });
+  }
+}
+
+/** A remote path refused before anything was sent. */
+export class TransportPathError extends TransportError {
+  constructor(message: string) {
+    super(message, { code: TRANSPORT_CODES.PATH, transient: false });
+  }
+}
+
+/** Connection options that cannot work; the message says what to fix. */
+export class TransportConfigError extends TransportError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: TRANSPORT_CODES.CONFIG, transient: false, cause });
+  }
+}
+
+/** An operation on a Transport its owner already closed. */
+export class TransportClosedError extends TransportError {
+  constructor(message: string) {
+    super(message, { code: TRANSPORT_CODES.CLOSED, transient: false });
+  }
+}
+
+/**
+ * True for a reply that announces a temporary condition: every 4xx, and 120
+ * ("service ready in nnn minutes") which basic-ftp reports as a failure.
+ */
+function isTransientReply(ftpCode: number): boolean {
+  return (ftpCode >= 400 && ftpCode < 500) || ftpCode === 120;
+}
+
+/** Replies that mean "who you are is not accepted": 530 not logged in, 332/532 account needed, 430 (non-standard) bad credentials. */
+const AUTH_REPLIES: ReadonlySet<number> = new Set([332, 430, 530, 532]);
+
+/** Node socket error codes of a connection that could not be made or was cut. */
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ENOTCONN',
+  'EHOSTUNREACH',
+  'EHOSTDOWN',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'ENETRESET',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'ERR_SOCKET_CLOSED',
+]);
+
+/** Messages basic-ftp gives its own errors when a connection dies (they carry no code). */
+const CONNECTION_MESSAGES: readonly RegExp[] = [
+  /^Client is closed\b/,
+  /Server sent FIN packet unexpectedly/,
+  /Server closed connection unexpectedly/,
+  /Socket closed due to transmission error/,
+  /Control socket is disconnected/,
+  /Can't open data connection/,
+  /no data connection is available/,
+];
+
+function errorCode(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
+  const { code } = error;
+  return typeof code === 'string' ? code : undefined;
+}
+
+/** Duck-typed, not `instanceof Error`: errors from Node's core can come from another realm (Jest's VM). */
+function errorMessage(error: unknown): string {
+  if (typeof error === 'object' && error !== null && 'message' in error) {
+    const { message } = error;
+    if (typeof message === 'string') return message;
+  }
+  return String(error);
+}
+
+/**
+ * A server reply: basic-ftp's FTPError with a numeric code. basic-ftp also
+ * wraps an error from another realm (Jest's VM) as an FTPError, keeping its
+ * text code (`ECONNREFUSED`): that one is a socket error, not a reply.
+ */
+export function isFtpReply(error: unknown): error is FTPError {
+  return (
+    error instanceof FTPError && typeof error.code === 'number' && Number.isInteger(error.code)
+  );
+}
+
+/**
+ * Maps any failure of an FTP operation to a {@link TransportError}. `context`
+ * names the operation and the remote path (`put INTEST/FI...`) and starts the
+ * message; it must never hold a password, and neither does anything added
+ * here (basic-ftp masks `PASS` in its own messages). A TransportError passes
+ * through unchanged. The original failure is kept as `cause`.
+ *
+ * - basic-ftp's `FTPError` (a server reply): 530/430/332/532 -> auth refused,
+ *   other codes -> refused (transient for 4xx, permanent for 5xx);
+ * - socket errors (ECONNREFUSED, ECONNRESET, EPIPE...) and basic-ftp's "Client
+ *   is closed" / "Server closed connection" -> connection failure (transient);
+ * - ETIMEDOUT and "Timeout" messages -> timeout (transient);
+ * - anything else -> a permanent TransportError coded TRANSPORT_FAILED.
+ */
+export function classifyFtpError(error: unknown, context: string): TransportError {
+  if (error instanceof TransportError) return error;
+  const reason = errorMessage(error).trim();
+  const message = `${context}: ${reason}`;
+
+  if (isFtpReply(error)) {
+    const ftpCode = error.code;
+    if (AUTH_REPLIES.has(ftpCode)) {
+      return new TransportAuthError(`${context}: login refused by the server (${reason})`, {
+        ftpCode,
+        cause: error,
+      });
+    }
+    return new TransportRefusedError(message, ftpCode, error);
+  }
+
+  const code = errorCode(error);
+  // Timeouts first: a "Client is closed because Timeout (control socket)"
+  // error is a timeout that closed the client, and says so better.
+  if (code === 'ETIMEDOUT' || /\btime[d ]?out\b/i.test(reason)) {
+    return new TransportTimeoutError(message, { cause: error });
+  }
+  if (
+    (code !== undefined && CONNECTION_CODES.has(code)) ||
+    CONNECTION_MESSAGES.some((pattern) => pattern.test(reason))
+  ) {
+    return new TransportConnectError(message, { cause: error });
+  }
+  return new TransportError(message, {
+    code: TRANSPORT_CODES.FAILED,
+    transient: false,
+    cause: error,
+  });
+}
+
+/** True when `error` is a TransportError that says trying again may help. */
+export function isTransientTransportError(error: unknown): boolean {
+  return error instanceof TransportError && error.transient;
+}

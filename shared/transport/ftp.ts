@@ -1,0 +1,647 @@
+import { isIP } from 'node:net';
+import { Writable, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { Client, FileType, type AccessOptions, type FileInfo, type FTPError } from 'basic-ftp';
+import {
+  classifyFtpError,
+  isFtpReply,
+  TRANSPORT_CODES,
+  TransportClosedError,
+  TransportConfigError,
+  TransportError,
+  TransportNotFoundError,
+  TransportPathError,
+  TransportRefusedError,
+} from './errors';
+import type { RemoteEntry, Transport, TransportConnector } from './port';
+import { resolveRetryOptions, retry, type RetryOptions } from './retry';
+
+/** Options of the FTP adapter. Give host, user and password; the rest has defaults. */
+export interface FtpOptions {
+  /** Server host name or IP address; required. */
+  host: string;
+  /** Control connection port; default 21. */
+  port: number;
+  /** Technical user name; required. */
+  user: string;
+  /** Its password; required; never logged and never put in a message. */
+  password: string;
+  /** Limit for connecting, for each server reply and for a stalled transfer, in ms; default 30,000. */
+  timeoutMs: number;
+  /** Backoff for opening a session (transient failures only); default 4 attempts, 500 ms, 8 s cap. */
+  connectRetry: Partial<RetryOptions>;
+  /** Backoff for operations safe to repeat (size, list, delete, rename, get before any byte); default as connectRetry. */
+  operationRetry: Partial<RetryOptions>;
+  /** Prints the FTP dialogue on the console (basic-ftp masks the password); default false. */
+  verbose: boolean;
+  // FTPS comes in a later issue: `secure` and the TLS options go here, are
+  // checked in resolveFtpOptions and reach basic-ftp through accessOptions().
+}
+
+/** What {@link ftpConnector} takes: host, user and password, and any other option to override. */
+export type FtpConnectorOptions = Partial<FtpOptions> &
+  Pick<FtpOptions, 'host' | 'user' | 'password'>;
+
+/** FtpOptions after defaults and checks. */
+export interface ResolvedFtpOptions extends Omit<FtpOptions, 'connectRetry' | 'operationRetry'> {
+  connectRetry: RetryOptions;
+  operationRetry: RetryOptions;
+}
+
+/** Defaults of every optional {@link FtpOptions} field. */
+export const DEFAULT_FTP_OPTIONS = Object.freeze({
+  port: 21,
+  timeoutMs: 30_000,
+  verbose: false,
+});
+
+/** Host names as DNS allows them (letters, digits, hyphens; dot-separated labels). */
+const HOST_NAME =
+  /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+const CONTROL_CHARACTERS = /[\0\r\n]/;
+
+function checkHost(value: unknown): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new TransportConfigError(
+      'FTP host is missing: give the server name, e.g. ftp.socialsecurity.be',
+    );
+  }
+  const host = value.trim();
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) {
+    throw new TransportConfigError(
+      `FTP host ${JSON.stringify(host)} is a URL: give the host name alone (e.g. ftp.socialsecurity.be) and the port separately`,
+    );
+  }
+  const unbracketed = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
+  if (isIP(unbracketed) !== 0) return unbracketed;
+  if (/^[^:]+:\d*$/.test(host)) {
+    throw new TransportConfigError(
+      `FTP host ${JSON.stringify(host)} holds a port: give the host name alone and the port as the port option`,
+    );
+  }
+  if (!HOST_NAME.test(host)) {
+    throw new TransportConfigError(
+      `FTP host ${JSON.stringify(host)} is not a valid host name or IP address`,
+    );
+  }
+  return host;
+}
+
+function checkPort(value: unknown): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
+    throw new TransportConfigError(
+      `FTP port must be a whole number from 1 to 65535 (the transfer point uses 21), got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkUser(value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new TransportConfigError(
+      'FTP user is missing: give the technical user name of the channel',
+    );
+  }
+  if (CONTROL_CHARACTERS.test(value)) {
+    throw new TransportConfigError('FTP user contains a line break or NUL character');
+  }
+  return value;
+}
+
+function checkPassword(value: unknown): string {
+  // Never quote the value: it is a secret even when it is wrong.
+  if (typeof value !== 'string' || value === '') {
+    throw new TransportConfigError('FTP password is missing or empty');
+  }
+  if (CONTROL_CHARACTERS.test(value)) {
+    throw new TransportConfigError('FTP password contains a line break or NUL character');
+  }
+  return value;
+}
+
+function checkTimeout(value: unknown): number {
+  // 0 would mean "no timeout" to basic-ftp: a dead server would hang the sender forever.
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new TransportConfigError(
+      `FTP timeoutMs must be a whole number of milliseconds of at least 1, got ${JSON.stringify(value)}`,
+    );
+  }
+  return value;
+}
+
+function checkRetry(name: string, value: Partial<RetryOptions> | undefined): RetryOptions {
+  try {
+    return resolveRetryOptions(value ?? {});
+  } catch (error) {
+    throw new TransportConfigError(`FTP ${name}: ${(error as Error).message}`, error);
+  }
+}
+
+/**
+ * Merges `options` over {@link DEFAULT_FTP_OPTIONS} and checks every field,
+ * throwing a {@link TransportConfigError} that says what to fix (never quoting
+ * the password). Called once by {@link ftpConnector}.
+ */
+export function resolveFtpOptions(options: FtpConnectorOptions): ResolvedFtpOptions {
+  const given: Record<string, unknown> = { ...options };
+  if (given.secure !== undefined && given.secure !== false) {
+    // Refuse rather than ignore: a caller asking for TLS must not get plain FTP.
+    throw new TransportConfigError('FTPS (secure) is not supported by this FTP adapter yet');
+  }
+  if (given.verbose !== undefined && typeof given.verbose !== 'boolean') {
+    throw new TransportConfigError('FTP verbose must be true or false');
+  }
+  return {
+    host: checkHost(options.host),
+    port: checkPort(options.port ?? DEFAULT_FTP_OPTIONS.port),
+    user: checkUser(options.user),
+    password: checkPassword(options.password),
+    timeoutMs: checkTimeout(options.timeoutMs ?? DEFAULT_FTP_OPTIONS.timeoutMs),
+    connectRetry: checkRetry('connectRetry', options.connectRetry),
+    operationRetry: checkRetry('operationRetry', options.operationRetry),
+    verbose: options.verbose ?? DEFAULT_FTP_OPTIONS.verbose,
+  };
+}
+
+/**
+ * Checks a remote path before anything is sent and returns it unchanged.
+ * Paths stay relative to the login folder (`INTEST/FI...`): an absolute path,
+ * a `..` (a way out of the folders the transfer point gives us), or a NUL, CR
+ * or LF (a way to inject FTP commands) is refused with TRANSPORT_PATH.
+ */
+export function checkRemotePath(remotePath: string, what = 'remote path'): string {
+  const shown = JSON.stringify(remotePath);
+  if (typeof remotePath !== 'string' || remotePath === '') {
+    throw new TransportPathError(`${what} is empty`);
+  }
+  if (CONTROL_CHARACTERS.test(remotePath)) {
+    throw new TransportPathError(`${what} ${shown} contains a NUL, CR or LF character`);
+  }
+  if (remotePath.startsWith('/')) {
+    throw new TransportPathError(
+      `${what} ${shown} is absolute: give it relative to the login folder, e.g. INTEST/FI...`,
+    );
+  }
+  if (remotePath.includes('..')) {
+    throw new TransportPathError(
+      `${what} ${shown} contains "..": paths stay inside the login folder`,
+    );
+  }
+  return remotePath;
+}
+
+/** The URL-like name of a server for messages: `ftp://user@host:port`, never a password. */
+function describeServer(options: Pick<FtpOptions, 'host' | 'port' | 'user'>): string {
+  const host = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
+  return `ftp://${encodeURIComponent(options.user)}@${host}:${options.port}`;
+}
+
+/** The one place where our options become basic-ftp's; FTPS will add `secure` here. */
+function accessOptions(options: ResolvedFtpOptions): AccessOptions {
+  return {
+    host: options.host,
+    port: options.port,
+    user: options.user,
+    password: options.password,
+    secure: false,
+  };
+}
+
+function toEntry(info: FileInfo): RemoteEntry {
+  const name = info.name.slice(info.name.lastIndexOf('/') + 1);
+  const type =
+    info.type === FileType.File ? 'file' : info.type === FileType.Directory ? 'directory' : 'other';
+  return { name, size: info.size, type };
+}
+
+function isReply(error: unknown, ftpCode: number): error is FTPError {
+  return isFtpReply(error) && error.code === ftpCode;
+}
+
+function isPermanentReply(error: unknown): error is FTPError {
+  return isFtpReply(error) && error.code >= 500 && error.code < 600;
+}
+
+/** Errors can come from another realm (Jest's VM): `instanceof Object` would miss them. */
+function isObject(value: unknown): value is object {
+  return (typeof value === 'object' && value !== null) || typeof value === 'function';
+}
+
+/**
+ * Forwards a download to the caller's stream without handing the stream
+ * itself to basic-ftp, which would end it on failure and so forbid a retry.
+ * Each attempt gets a fresh {@link writable}; the caller's stream is ended
+ * by the Transport once the server has confirmed the transfer.
+ */
+class DestinationRelay {
+  /** Bytes forwarded to the destination over all attempts. */
+  bytes = 0;
+  /** The destination's own failure, if any: the caller's, not the network's. */
+  failure: Error | undefined;
+  private waiting: ((error?: Error) => void) | undefined;
+
+  constructor(private readonly destination: Writable) {
+    destination.on('error', this.onError);
+    destination.on('drain', this.onDrain);
+    destination.on('close', this.onClose);
+  }
+
+  private readonly onError = (error: Error): void => {
+    this.failure ??= error;
+    this.release(error);
+  };
+
+  private readonly onDrain = (): void => this.release();
+
+  private readonly onClose = (): void => {
+    this.failure ??= new Error('the destination stream was closed during the download');
+    this.release(this.failure);
+  };
+
+  private release(error?: Error): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.(error);
+  }
+
+  /** A stream for one attempt: it forwards with back-pressure and never ends the destination. */
+  writable(): Writable {
+    return new Writable({
+      write: (chunk: Buffer, _encoding, callback) => {
+        if (this.failure) return callback(this.failure);
+        this.bytes += chunk.length;
+        if (this.destination.write(chunk)) return callback();
+        this.waiting = (error) => callback(error);
+      },
+      final: (callback) => callback(),
+    });
+  }
+
+  /** Ends the destination and waits until it has taken every byte. */
+  async end(): Promise<void> {
+    this.detach();
+    this.destination.end();
+    // The writable side only: a Duplex destination (a hashing Transform, a
+    // PassThrough) is read by the caller after get() resolves.
+    await finished(this.destination, { readable: false });
+  }
+
+  detach(): void {
+    this.destination.off('error', this.onError);
+    this.destination.off('drain', this.onDrain);
+    this.destination.off('close', this.onClose);
+  }
+}
+
+/**
+ * A Transport on one basic-ftp Client, reused for every operation. Operations
+ * run one at a time, in call order. When a failure leaves the session dead or
+ * out of step, the client is closed and the next operation opens a new
+ * session, retrying with backoff.
+ */
+class FtpTransport implements Transport {
+  private readonly client: Client;
+  private closedByOwner = false;
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Failures of opening a session: their retries are already spent. */
+  private readonly spent = new WeakSet<object>();
+  /** Failures of the caller's own streams: passed on unchanged. */
+  private readonly local = new WeakSet<object>();
+
+  constructor(
+    private readonly options: ResolvedFtpOptions,
+    private readonly where: string,
+  ) {
+    this.client = new Client(options.timeoutMs);
+    this.client.ftp.verbose = options.verbose;
+  }
+
+  /** Opens the session, retrying transient failures with the connect backoff. */
+  async open(): Promise<void> {
+    let attempts = 0;
+    try {
+      await retry(async (attempt) => {
+        attempts = attempt;
+        try {
+          await this.client.access(accessOptions(this.options));
+        } catch (error) {
+          this.client.close();
+          throw this.redact(classifyFtpError(error, `connect ${this.where}`));
+        }
+      }, this.options.connectRetry);
+    } catch (error) {
+      if (error instanceof TransportError) {
+        if (attempts > 1) error.message += ` (gave up after ${attempts} attempts)`;
+        this.spent.add(error);
+      }
+      throw error;
+    }
+  }
+
+  async put(source: Readable, remotePath: string): Promise<number> {
+    let path: string;
+    try {
+      path = checkRemotePath(remotePath);
+    } catch (error) {
+      source.destroy();
+      throw error;
+    }
+    const context = `put ${path} to ${this.where}`;
+    let sourceFailure: unknown;
+    const onSourceError = (error: unknown): void => {
+      sourceFailure ??= error;
+    };
+    source.on('error', onSourceError);
+    try {
+      return await this.exclusive(() =>
+        retry(
+          async () => {
+            const client = await this.session();
+            let bytes = 0;
+            client.trackProgress((info) => {
+              bytes = info.bytes;
+            });
+            try {
+              await client.uploadFrom(source, path);
+              return bytes;
+            } catch (error) {
+              throw this.failure(error, context, error === sourceFailure);
+            } finally {
+              client.trackProgress();
+            }
+          },
+          // A stream that was never read (the session died before the server
+          // said "150 go ahead") can still be sent whole; once read, it cannot.
+          this.repeatableWhile(() => !source.readableDidRead && !source.destroyed),
+        ),
+      );
+    } catch (error) {
+      source.destroy();
+      throw error;
+    } finally {
+      source.off('error', onSourceError);
+    }
+  }
+
+  async size(remotePath: string): Promise<number | undefined> {
+    const path = checkRemotePath(remotePath);
+    return this.repeatable(`size ${path} on ${this.where}`, (client) => sizeOf(client, path));
+  }
+
+  async list(remoteFolder: string): Promise<RemoteEntry[]> {
+    const folder = remoteFolder === '' ? '' : checkRemotePath(remoteFolder, 'remote folder');
+    const context = `list ${folder === '' ? 'the login folder' : folder} on ${this.where}`;
+    return this.repeatable(context, async (client) => {
+      try {
+        const infos = await client.list(folder);
+        return infos.filter((info) => info.name !== '.' && info.name !== '..').map(toEntry);
+      } catch (error) {
+        if (isReply(error, 550)) {
+          throw new TransportNotFoundError(`${context}: no such folder (${error.message})`, {
+            ftpCode: 550,
+            cause: error,
+          });
+        }
+        throw error;
+      }
+    });
+  }
+
+  async get(remotePath: string, destination: Writable): Promise<number> {
+    const path = checkRemotePath(remotePath);
+    const context = `get ${path} from ${this.where}`;
+    const relay = new DestinationRelay(destination);
+    try {
+      await this.exclusive(() =>
+        retry(
+          async () => {
+            const client = await this.session();
+            try {
+              await client.downloadTo(relay.writable(), path);
+            } catch (error) {
+              throw this.failure(
+                await missingOr(error, client, path, context),
+                context,
+                error === relay.failure,
+              );
+            }
+          },
+          // A download restarts from byte 0: only while the caller got nothing.
+          this.repeatableWhile(() => relay.bytes === 0 && relay.failure === undefined),
+        ),
+      );
+      await relay.end();
+      return relay.bytes;
+    } catch (error) {
+      relay.detach();
+      // Free the caller's file descriptor; no 'error' event, the rejection says it all.
+      destination.destroy();
+      throw error;
+    }
+  }
+
+  async delete(remotePath: string): Promise<boolean> {
+    const path = checkRemotePath(remotePath);
+    const context = `delete ${path} on ${this.where}`;
+    return this.repeatable(context, async (client) => {
+      try {
+        await client.remove(path);
+        return true;
+      } catch (error) {
+        if (!isReply(error, 550)) throw error;
+        // 550 means "missing" or "not allowed" alike; only a missing file is
+        // "already absent", a refusal must not pass for a deletion.
+        if ((await sizeOf(client, path)) === undefined) return false;
+        throw new TransportRefusedError(`${context}: ${error.message}`, 550, error);
+      }
+    });
+  }
+
+  async rename(fromPath: string, toPath: string): Promise<void> {
+    const from = checkRemotePath(fromPath, 'rename source');
+    const to = checkRemotePath(toPath, 'rename target');
+    const context = `rename ${from} to ${to} on ${this.where}`;
+    await this.repeatable(context, async (client, attempt) => {
+      try {
+        await client.rename(from, to);
+      } catch (error) {
+        if (!isReply(error, 550) || (await sizeOf(client, from)) !== undefined) throw error;
+        // The source is gone. After a dropped session, an earlier attempt may
+        // have renamed it before the reply was lost: the target tells.
+        if (attempt > 1 && (await sizeOf(client, to)) !== undefined) return;
+        throw new TransportNotFoundError(`${context}: ${from} does not exist (${error.message})`, {
+          ftpCode: 550,
+          cause: error,
+        });
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closedByOwner) return;
+    this.closedByOwner = true;
+    this.client.close();
+  }
+
+  /** Runs operations one at a time: basic-ftp's Client allows one task at a time. */
+  private exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(task, task);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** The live client, opening a new session when the last one died. */
+  private async session(): Promise<Client> {
+    if (this.closedByOwner) throw this.closedError();
+    if (this.client.closed) await this.open();
+    return this.client;
+  }
+
+  /** Retry settings for operations: transient failures, not already retried, while `safe()` holds. */
+  private repeatableWhile(safe: () => boolean): Partial<RetryOptions> {
+    const { operationRetry } = this.options;
+    return {
+      ...operationRetry,
+      isRetryable: (error) =>
+        !(isObject(error) && (this.spent.has(error) || this.local.has(error))) &&
+        safe() &&
+        operationRetry.isRetryable(error),
+    };
+  }
+
+  /** Runs an operation that is safe to repeat, with the operation backoff. */
+  private repeatable<T>(
+    context: string,
+    operation: (client: Client, attempt: number) => Promise<T>,
+  ): Promise<T> {
+    return this.exclusive(() =>
+      retry(
+        async (attempt) => {
+          const client = await this.session();
+          try {
+            return await operation(client, attempt);
+          } catch (error) {
+            throw this.failure(error, context, false);
+          }
+        },
+        this.repeatableWhile(() => true),
+      ),
+    );
+  }
+
+  /**
+   * Turns a failure into what the caller gets. A server reply leaves the
+   * session in step; anything else may not (a late reply to an abandoned
+   * transfer would answer the next command), so the client is closed and the
+   * next operation starts afresh. A failure of the caller's own stream
+   * (`fromCaller`) is passed on unchanged unless it is a network failure.
+   */
+  private failure(error: unknown, context: string, fromCaller: boolean): unknown {
+    const reply =
+      isFtpReply(error) || (error instanceof TransportError && error.ftpCode !== undefined);
+    if (!reply && !this.client.closed) this.client.close();
+    if (this.closedByOwner) return this.closedError();
+    const classified = this.redact(classifyFtpError(error, context));
+    if (fromCaller && classified.code === TRANSPORT_CODES.FAILED && isObject(error)) {
+      this.local.add(error);
+      return error;
+    }
+    return classified;
+  }
+
+  private closedError(): TransportClosedError {
+    return new TransportClosedError(`${this.where}: the session was closed by its owner`);
+  }
+
+  /** Belt and braces: no message leaves with the password in it, whatever produced it. */
+  private redact<E extends Error>(error: E): E {
+    const { password } = this.options;
+    // A very short password would blank out ordinary letters; it is not in
+    // any message basic-ftp writes anyway (it masks PASS).
+    if (password.length >= 4 && error.message.includes(password)) {
+      error.message = error.message.split(password).join('***');
+      if (error.stack) error.stack = error.stack.split(password).join('***');
+    }
+    return error;
+  }
+}
+
+/**
+ * A download refused with 5xx because the file is missing becomes a
+ * {@link TransportNotFoundError}; any other failure is returned as it is.
+ * Servers answer a missing file with 550 (vsftpd) or 551 (ftp-srv), and a
+ * 5xx may also be a refusal: SIZE tells which.
+ */
+async function missingOr(
+  error: unknown,
+  client: Client,
+  path: string,
+  context: string,
+): Promise<unknown> {
+  if (!isPermanentReply(error)) return error;
+  try {
+    if ((await sizeOf(client, path)) !== undefined) return error;
+  } catch (sizeError) {
+    return sizeError;
+  }
+  return new TransportNotFoundError(`${context}: no such file (${error.message})`, {
+    ftpCode: error.code,
+    cause: error,
+  });
+}
+
+/**
+ * SIZE of a file, or undefined when the server says 550 (no such file).
+ * basic-ftp's own `size()` is not used: ftp-srv 4 answers a zero-byte file
+ * with a bare "213 File status", which it cannot parse. A 213 without a
+ * number falls back to the file's listing entry.
+ */
+async function sizeOf(client: Client, path: string): Promise<number | undefined> {
+  let reply: string;
+  try {
+    reply = (await client.send(`SIZE ${await client.protectWhitespace(path)}`)).message;
+  } catch (error) {
+    if (isReply(error, 550)) return undefined;
+    throw error;
+  }
+  const stated = /^213[ -](\d+)\s*$/.exec(reply.trim());
+  if (stated?.[1] !== undefined) return Number(stated[1]);
+  const name = path.slice(path.lastIndexOf('/') + 1);
+  const entries = await client.list(path);
+  const entry = entries.find((info) => info.name.slice(info.name.lastIndexOf('/') + 1) === name);
+  if (entry === undefined || entry.type === FileType.Directory) {
+    throw new Error(`cannot read the size of ${path} from the reply ${JSON.stringify(reply)}`);
+  }
+  return entry.size;
+}
+
+/**
+ * An FTP {@link TransportConnector}: options are merged over
+ * {@link DEFAULT_FTP_OPTIONS} and checked here, once (a
+ * {@link TransportConfigError} says what to fix). Each `connect()` opens one
+ * session on one basic-ftp Client in passive mode (the client sits behind
+ * NAT; basic-ftp only does passive, and refuses a data address other than the
+ * server's), retrying transient failures with backoff. The session is reused
+ * for every operation and reopened transparently after a drop; `size`,
+ * `list`, `delete`, `rename` and `get` (while nothing was written) are retried
+ * on transient failures, `put` only while its stream was never read.
+ * Operations called at once run one after the other.
+ *
+ * Streams: when `put` fails, its source is destroyed (the caller opens a
+ * fresh one to try again). `get` ends its destination once the server has
+ * confirmed the whole file, and destroys it (without an 'error' event) when
+ * it fails. A failure of the caller's own stream (a content check aborting
+ * the source, a full disk under the destination) is rethrown unchanged.
+ */
+export function ftpConnector(options: FtpConnectorOptions): TransportConnector {
+  const resolved = resolveFtpOptions(options);
+  const where = describeServer(resolved);
+  return {
+    async connect(): Promise<Transport> {
+      const transport = new FtpTransport(resolved, where);
+      await transport.open();
+      return transport;
+    },
+    describe: () => where,
+  };
+}

@@ -1,0 +1,26 @@
+/**
+ * The transport port and its FTP adapter. Import from here; anything not
+ * listed is internal to this folder.
+ */
+export type { RemoteEntry, Transport, TransportConnector } from './port';
+export {
+  TRANSPORT_CODES,
+  TransportError,
+  TransportAuthError,
+  TransportConnectError,
+  TransportTimeoutError,
+  TransportRefusedError,
+  TransportNotFoundError,
+  TransportPathError,
+  TransportConfigError,
+  TransportClosedError,
+  classifyFtpError,
+  isTransientTransportError,
+} from './errors';
+export type { TransportCode, TransportErrorOptions, ReplyDetails } from './errors';
+export { retry, resolveRetryOptions, backoffDelay, DEFAULT_RETRY_OPTIONS } from './retry';
+export type { RetryOptions } from './retry';
+export { ftpConnector, resolveFtpOptions, checkRemotePath, DEFAULT_FTP_OPTIONS } from './ftp';
+export type { FtpOptions, FtpConnectorOptions, ResolvedFtpOptions } from './ftp';
+export { memoryConnector } from './memory';
+export type { MemoryFiles } from './memory';
