@@ -1,0 +1,140 @@
+/**
+ * A ledger held in memory, with the same rules as the SQLite one (both call ./rules). Meant for
+ * fast tests of the send pipeline and for dry runs; it forgets everything when the process ends.
+ */
+import type { Environment } from '../names';
+import { DeclarationNotFoundError, LedgerClosedError } from './errors';
+import type { Ledger } from './port';
+import {
+  allocateSequence,
+  applyTransition,
+  checkTransitionCall,
+  decideClaim,
+  keyOfFileName,
+  matchesListFilter,
+  normalizeListFilter,
+  normalizeSha256,
+  sameSource,
+  stageOf,
+  validateClaimRequest,
+  validateSequenceScope,
+  validateSourceQuery,
+} from './rules';
+import type { DeclarationRecord, LedgerOptions } from './types';
+
+/**
+ * Creates an empty in-memory ledger. Each method runs to completion without awaiting anything,
+ * so calls are atomic with respect to each other within the process, as the SQLite transactions
+ * are across processes. Records handed out are copies: changing one changes nothing stored.
+ */
+export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
+  const now = (): string => (options.now ?? (() => new Date()))().toISOString();
+  // Insertion order is creation order, the tie-break SQLite gets from its row ids.
+  const records: DeclarationRecord[] = [];
+  const counters = new Map<string, number>();
+  let closed = false;
+
+  const open = (): void => {
+    if (closed) throw new LedgerClosedError();
+  };
+  const copy = (record: DeclarationRecord): DeclarationRecord => structuredClone(record);
+  const byCreation = (list: DeclarationRecord[]): DeclarationRecord[] =>
+    list.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  const current = (id: string): DeclarationRecord | undefined =>
+    records.find((record) => record.id === id && record.supersededAt === undefined);
+  const replace = (next: DeclarationRecord, previous: DeclarationRecord): void => {
+    records[records.indexOf(previous)] = next;
+  };
+
+  return {
+    async nextSequence(sender: string, date: string, env: Environment): Promise<string> {
+      open();
+      validateSequenceScope(sender, date, env);
+      const scope = `${sender}.${date}.${env}`;
+      const used = (seq: string): boolean =>
+        records.some(
+          (r) =>
+            r.key.sender === sender &&
+            r.key.date === date &&
+            r.key.env === env &&
+            r.key.seq === seq,
+        );
+      const { seq, last } = allocateSequence({ sender, date, env }, counters.get(scope) ?? 0, used);
+      counters.set(scope, last);
+      return seq;
+    },
+
+    async claim(request, claimOptions) {
+      open();
+      const { id } = validateClaimRequest(request);
+      const decision = decideClaim({
+        request,
+        options: claimOptions,
+        now: now(),
+        sourceRecords: byCreation(records.filter((r) => sameSource(r.source, request.source))),
+        keyRecord: current(id),
+      });
+      if (decision.kind === 'resume') {
+        // A live record is never superseded (rule 3 refuses to take over a live name), so
+        // the record to resume is the current one of its id.
+        const stored = current(decision.record.id);
+        if (stored) replace(decision.record, stored);
+        return { record: copy(decision.record), resumed: true };
+      }
+      if (decision.supersede) {
+        const stored = current(decision.supersede.id);
+        if (stored) replace(decision.supersede, stored);
+      }
+      records.push(decision.record);
+      return { record: copy(decision.record), resumed: false };
+    },
+
+    async transition(id, from, to, patch) {
+      open();
+      const expected = checkTransitionCall(from, to);
+      const stored = current(id);
+      if (!stored) throw new DeclarationNotFoundError(id);
+      const next = applyTransition(stored, expected, to, patch, now());
+      replace(next, stored);
+      return copy(next);
+    },
+
+    async get(id) {
+      open();
+      const stored = current(id);
+      return stored && copy(stored);
+    },
+
+    async findBySource(source) {
+      open();
+      validateSourceQuery(source);
+      const latest = byCreation(records.filter((r) => sameSource(r.source, source))).at(-1);
+      return latest && copy(latest);
+    },
+
+    async findByFileName(name) {
+      open();
+      const id = keyOfFileName(name);
+      const stored = id === undefined ? undefined : current(id);
+      return stored && copy(stored);
+    },
+
+    async findLaunchedBySha256(sha256) {
+      open();
+      const hash = normalizeSha256(sha256);
+      return byCreation(
+        records.filter((r) => r.sourceSha256 === hash && stageOf(r.state) === 'committed'),
+      ).map(copy);
+    },
+
+    async list(filter) {
+      open();
+      const normalized = normalizeListFilter(filter);
+      return byCreation(records.filter((r) => matchesListFilter(r, normalized))).map(copy);
+    },
+
+    async close() {
+      closed = true;
+    },
+  };
+}
