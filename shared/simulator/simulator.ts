@@ -1,0 +1,481 @@
+/**
+ * The local transfer point: an FTP server on loopback that receives declaration sets and
+ * answers them as the reception does. Uploads are reported by ftp-srv; every GO, TD and
+ * notification is then handled one at a time, in arrival order, on a single queue, so the
+ * duplicate memory and the numbering never see two sets at once.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { readdirSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { FtpConnection } from 'ftp-srv';
+import { ENVIRONMENTS, todayInBrussels } from '../names';
+import type { Environment, UploadFolder } from '../names';
+import { acrfCode } from '../errors';
+import { ENVIRONMENT_OF_UPLOAD_FOLDER, HOME_FOLDERS, SIMULATOR_DEFAULTS } from './constants';
+import type { HomeFolder, SimulatorResponseType } from './constants';
+import {
+  SIMULATOR_CODES,
+  SimulatorOptionsError,
+  SimulatorProcessingError,
+  SimulatorStoppedError,
+  SimulatorTimeoutError,
+} from './errors';
+import { SimulatorFileSystem } from './file-system';
+import { listenFtp } from './ftp-server';
+import type { FtpServerHandle } from './ftp-server';
+import { judgeSet } from './judge';
+import type { Verdict } from './judge';
+import { ResponseSequence, TicketNumbers } from './numbering';
+import { resolveSimulatorOptions } from './options';
+import type { ResolvedSimulatorOptions } from './options';
+import { buildAcrfXml, buildNotificationXml } from './response-xml';
+import { responseExists, writeResponseSet } from './response-writer';
+import { findSetFiles, removeFiles, setMemberOf } from './set-files';
+import { certificateFingerprint } from './trust';
+import type {
+  Cancellation,
+  Judgement,
+  JudgementPredicate,
+  NotificationRecord,
+  Simulator,
+  SimulatorEvents,
+  SimulatorOptions,
+} from './types';
+import type { UploadSink } from './upload-sink';
+
+interface Waiter {
+  predicate: JudgementPredicate;
+  resolve: (judgement: Judgement) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const MAX_TIMER_MS = 2_147_483_647;
+
+function isUploadFolder(name: string): name is UploadFolder {
+  return Object.prototype.hasOwnProperty.call(ENVIRONMENT_OF_UPLOAD_FOLDER, name);
+}
+
+function isHomeFolder(name: unknown): name is HomeFolder {
+  return (HOME_FOLDERS as readonly unknown[]).includes(name);
+}
+
+function scriptError(argument: string, problem: string): SimulatorOptionsError {
+  return new SimulatorOptionsError(argument, problem, SIMULATOR_CODES.SCRIPT_INVALID);
+}
+
+/** Compares secrets in constant time (hashing first evens out their lengths). */
+function sameSecret(given: string, expected: string): boolean {
+  const digest = (text: string): Buffer => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+class LocalTransferPoint implements Simulator {
+  readonly host: string;
+  readonly user: string;
+  readonly password: string;
+  readonly root: string;
+  readonly certificateFingerprint: string;
+
+  private readonly events = new EventEmitter();
+  private readonly judged: Judgement[] = [];
+  private readonly cancelledSets: Cancellation[] = [];
+  private readonly notified: NotificationRecord[] = [];
+  private readonly delivered = new Set<Judgement>();
+  private waiters: Waiter[] = [];
+  private readonly accepted = new Set<string>();
+  private readonly tickets = new TicketNumbers();
+  private readonly sequence = new ResponseSequence();
+  private readonly notificationTimers = new Set<NodeJS.Timeout>();
+  private readonly sinks = new Set<UploadSink>();
+  private queue: Promise<void> = Promise.resolve();
+  private rejection: number | undefined;
+  private dropAfter: number | undefined;
+  private throttle: number | undefined;
+  private closed = false;
+  private stopping: Promise<void> | undefined;
+  private server: FtpServerHandle | undefined;
+
+  constructor(private readonly options: ResolvedSimulatorOptions) {
+    this.host = options.host;
+    this.user = options.user;
+    this.password = options.password;
+    this.root = options.root;
+    this.certificateFingerprint = certificateFingerprint(options.identity.certificate);
+  }
+
+  /** Creates the home layout and starts listening. */
+  async start(): Promise<void> {
+    for (const folder of HOME_FOLDERS) await mkdir(join(this.root, folder), { recursive: true });
+    this.server = await listenFtp({
+      host: this.options.host,
+      port: this.options.port,
+      passivePorts: this.options.passivePorts,
+      onLogin: ({ connection, username, password }, accept, refuse) => {
+        const valid = sameSecret(username, this.user) && sameSecret(password, this.password);
+        if (this.closed || !valid) {
+          refuse(new Error('Login incorrect.'));
+          return;
+        }
+        this.watch(connection);
+        accept({ fs: this.fileSystemFor(connection) });
+      },
+    });
+  }
+
+  get port(): number {
+    return this.server?.port ?? this.options.port;
+  }
+
+  get url(): string {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return `ftp://${encodeURIComponent(this.user)}@${host}:${this.port}`;
+  }
+
+  get judgements(): readonly Judgement[] {
+    return [...this.judged];
+  }
+
+  get cancellations(): readonly Cancellation[] {
+    return [...this.cancelledSets];
+  }
+
+  get notifications(): readonly NotificationRecord[] {
+    return [...this.notified];
+  }
+
+  rejectNext(code: number): void {
+    if (!Number.isSafeInteger(code) || code < 1 || code > 999) {
+      throw scriptError('code', 'must be an ACRF code from 1 to 999');
+    }
+    this.rejection = code;
+  }
+
+  dropAfterBytes(bytes: number): void {
+    if (!Number.isSafeInteger(bytes) || bytes < 0) {
+      throw scriptError('bytes', 'must be a whole number of bytes, 0 or more');
+    }
+    this.dropAfter = bytes;
+  }
+
+  setThrottle(bytesPerSecond: number | undefined): void {
+    if (bytesPerSecond !== undefined && (!Number.isFinite(bytesPerSecond) || bytesPerSecond < 1)) {
+      throw scriptError('bytesPerSecond', 'must be at least 1 byte per second, or undefined');
+    }
+    this.throttle = bytesPerSecond;
+  }
+
+  waitForJudgement(
+    predicate: JudgementPredicate = () => true,
+    timeoutMs: number = SIMULATOR_DEFAULTS.waitTimeoutMs,
+  ): Promise<Judgement> {
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMER_MS) {
+      return Promise.reject(scriptError('timeoutMs', `must be from 0 to ${MAX_TIMER_MS} ms`));
+    }
+    if (this.closed) return Promise.reject(new SimulatorStoppedError('waiting for a judgement'));
+    try {
+      const found = this.judged.find((item) => !this.delivered.has(item) && predicate(item));
+      if (found) {
+        this.delivered.add(found);
+        return Promise.resolve(found);
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<Judgement>((resolve, reject) => {
+      const waiter: Waiter = {
+        predicate,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.waiters = this.waiters.filter((other) => other !== waiter);
+          const seen = this.judged.map((item) => item.goName).join(', ') || 'none';
+          reject(
+            new SimulatorTimeoutError(
+              `no matching judgement within ${timeoutMs} ms (judged so far: ${seen})`,
+            ),
+          );
+        }, timeoutMs),
+      };
+      this.waiters.push(waiter);
+    });
+  }
+
+  idle(): Promise<void> {
+    return this.queue;
+  }
+
+  on<E extends keyof SimulatorEvents>(event: E, listener: SimulatorEvents[E]): this {
+    this.events.on(event, listener);
+    return this;
+  }
+
+  off<E extends keyof SimulatorEvents>(event: E, listener: SimulatorEvents[E]): this {
+    this.events.off(event, listener);
+    return this;
+  }
+
+  files(folder: HomeFolder): string[] {
+    return readdirSync(this.pathOf(folder)).sort();
+  }
+
+  pathOf(folder: HomeFolder, name?: string): string {
+    if (!isHomeFolder(folder)) {
+      throw scriptError('folder', `must be one of ${HOME_FOLDERS.join(', ')}`);
+    }
+    if (name === undefined) return join(this.root, folder);
+    if (name.length === 0 || name.includes('/') || name.includes('\\') || /^\.\.?$/.test(name)) {
+      throw scriptError('name', 'must be a bare file name');
+    }
+    return join(this.root, folder, name);
+  }
+
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Sessions and uploads
+  // -------------------------------------------------------------------------------------------
+
+  private watch(connection: FtpConnection): void {
+    // ftp-srv emits STOR once the file is complete on disk, before it answers 226.
+    connection.on('STOR', (error: unknown, fsPath: unknown) => {
+      if (!error && typeof fsPath === 'string') this.arrived(fsPath);
+    });
+  }
+
+  private fileSystemFor(connection: FtpConnection): SimulatorFileSystem {
+    return new SimulatorFileSystem(connection, this.root, {
+      takeDropAfter: () => {
+        const bytes = this.dropAfter;
+        this.dropAfter = undefined;
+        return bytes;
+      },
+      throttle: () => this.throttle,
+      track: (sink) => this.sinks.add(sink),
+      untrack: (sink) => this.sinks.delete(sink),
+      renamed: (fsPath) => this.arrived(fsPath),
+    });
+  }
+
+  /** A complete file appeared at `fsPath`: a GO launches its set, a TD cancels it. */
+  private arrived(fsPath: string): void {
+    const parts = relative(this.root, fsPath).split(sep);
+    if (parts.length !== 2) return;
+    const [folder = '', name = ''] = parts;
+    // Only upload folders are watched; a file elsewhere is just a file.
+    if (!isUploadFolder(folder)) return;
+    if (name.startsWith('GO.')) this.enqueue(name, 'judging', () => this.judge(folder, name));
+    else if (name.startsWith('TD.')) {
+      this.enqueue(name, 'cancelling', () => this.cancel(folder, name));
+    }
+    // Any other file waits for its GO, as on the real server.
+  }
+
+  private enqueue(fileName: string, what: string, task: () => Promise<void>): void {
+    if (this.closed) return;
+    this.queue = this.queue.then(task).catch((error: unknown) => {
+      this.emit('failed', new SimulatorProcessingError(fileName, what, error));
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Judging, cancelling, notifying
+  // -------------------------------------------------------------------------------------------
+
+  private async judge(folder: UploadFolder, goName: string): Promise<void> {
+    const folderPath = join(this.root, folder);
+    const env = ENVIRONMENT_OF_UPLOAD_FOLDER[folder];
+    const scripted = this.rejection;
+    this.rejection = undefined;
+    const verdict: Verdict =
+      scripted === undefined
+        ? await judgeSet({
+            folderPath,
+            folder,
+            goName,
+            options: this.options,
+            accepted: this.accepted,
+          })
+        : { codes: [scripted], reasons: [`${goName}: rejected by rejectNext(${scripted})`] };
+
+    // The set leaves the upload folder whatever the verdict, as at the reception.
+    const member = setMemberOf(goName);
+    const setKey = member?.prefix === 'GO' ? member.setKey : undefined;
+    const names =
+      setKey === undefined ? [] : await findSetFiles(folderPath, setKey, ['FI', 'FS', 'GO']);
+    await removeFiles(folderPath, names.includes(goName) ? names : [...names, goName]);
+
+    const ticket = this.tickets.next();
+    const createdAt = new Date();
+    const xml = buildAcrfXml({ fileName: goName, ticket, codes: verdict.codes, createdAt });
+    const responseNames = await this.answer('ACRF', env, xml);
+    const accepted = verdict.codes.length === 0;
+    if (accepted && verdict.duplicateKey !== undefined) this.accepted.add(verdict.duplicateKey);
+
+    const judgement: Judgement = Object.freeze({
+      goName,
+      setKey,
+      folder,
+      env,
+      accepted,
+      codes: Object.freeze([...verdict.codes]),
+      errorIds: Object.freeze(verdict.codes.map(acrfCode)),
+      reasons: Object.freeze([...verdict.reasons]),
+      ticket,
+      responseFolder: ENVIRONMENTS[env].responseFolder,
+      responseNames: Object.freeze(responseNames),
+      scripted: scripted !== undefined,
+      at: createdAt,
+    });
+    this.judged.push(judgement);
+    this.deliver(judgement);
+    this.emit('judged', judgement);
+    if (accepted) this.scheduleNotification(judgement, verdict.handledForm ?? '');
+  }
+
+  private async cancel(folder: UploadFolder, tdName: string): Promise<void> {
+    const folderPath = join(this.root, folder);
+    const member = setMemberOf(tdName);
+    const setKey = member?.prefix === 'TD' ? member.setKey : undefined;
+    const found =
+      setKey === undefined ? [] : await findSetFiles(folderPath, setKey, ['FI', 'FS', 'TD']);
+    const removed = found.includes(tdName) ? found : [...found, tdName];
+    await removeFiles(folderPath, removed);
+    const cancellation: Cancellation = Object.freeze({
+      tdName,
+      setKey,
+      folder,
+      removed: Object.freeze(removed),
+      at: new Date(),
+    });
+    this.cancelledSets.push(cancellation);
+    this.emit('cancelled', cancellation);
+  }
+
+  private scheduleNotification(judgement: Judgement, handledForm: string): void {
+    const delay = this.options.notificationDelayMs;
+    if (delay === undefined || this.closed) return;
+    const timer = setTimeout(() => {
+      this.notificationTimers.delete(timer);
+      this.enqueue(judgement.goName, 'notifying', () => this.notify(judgement, handledForm));
+    }, delay);
+    this.notificationTimers.add(timer);
+  }
+
+  private async notify(judgement: Judgement, handledForm: string): Promise<void> {
+    const declarationTicket = this.tickets.next();
+    const xml = buildNotificationXml({
+      fileName: judgement.goName,
+      fileTicket: judgement.ticket,
+      handledForm,
+      declarationTicket,
+      createdAt: new Date(),
+    });
+    const responseNames = await this.answer('NOTI', judgement.env, xml);
+    const record: NotificationRecord = Object.freeze({
+      goName: judgement.goName,
+      ticket: judgement.ticket,
+      declarationTicket,
+      responseFolder: judgement.responseFolder,
+      responseNames: Object.freeze(responseNames),
+      at: new Date(),
+    });
+    this.notified.push(record);
+    this.emit('notified', record);
+  }
+
+  /** Writes an answer set in the response folder of `env`; returns its names in write order. */
+  private async answer(
+    type: SimulatorResponseType,
+    env: Environment,
+    xml: string,
+  ): Promise<string[]> {
+    const folderPath = join(this.root, ENVIRONMENTS[env].responseFolder);
+    const fields = {
+      type,
+      sender: this.options.transferPointSender,
+      date: todayInBrussels(),
+      env,
+    };
+    const seq = this.sequence.next((candidate) =>
+      responseExists(folderPath, { ...fields, seq: candidate }),
+    );
+    return writeResponseSet({ folderPath, ...fields, seq, xml, identity: this.options.identity });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Events and shutdown
+  // -------------------------------------------------------------------------------------------
+
+  private deliver(judgement: Judgement): void {
+    for (const waiter of [...this.waiters]) {
+      let matches: boolean;
+      try {
+        matches = waiter.predicate(judgement);
+      } catch (error) {
+        this.waiters = this.waiters.filter((other) => other !== waiter);
+        clearTimeout(waiter.timer);
+        waiter.reject(error instanceof Error ? error : new Error(String(error)));
+        continue;
+      }
+      if (matches) {
+        this.waiters = this.waiters.filter((other) => other !== waiter);
+        clearTimeout(waiter.timer);
+        this.delivered.add(judgement);
+        waiter.resolve(judgement);
+        return;
+      }
+    }
+  }
+
+  /** Emits to listeners; a listener that throws is reported as `failed`, never breaks the queue. */
+  private emit<E extends keyof SimulatorEvents>(
+    event: E,
+    ...args: Parameters<SimulatorEvents[E]>
+  ): void {
+    try {
+      this.events.emit(event, ...args);
+    } catch (error) {
+      if (event === 'failed') return; // nowhere left to report it
+      this.emit('failed', new SimulatorProcessingError(`a '${event}' listener`, 'running', error));
+    }
+  }
+
+  private async shutdown(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.notificationTimers) clearTimeout(timer);
+    this.notificationTimers.clear();
+    for (const waiter of this.waiters) {
+      clearTimeout(waiter.timer);
+      waiter.reject(new SimulatorStoppedError('a caller waited for a judgement'));
+    }
+    this.waiters = [];
+    await this.server?.close();
+    for (const sink of this.sinks) sink.destroy();
+    await this.queue; // a set being judged is finished before its folder may go
+    this.events.removeAllListeners();
+    if (this.options.ownsRoot) await rm(this.root, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts a local transfer point: validates `options` merged over the defaults, creates the
+ * home layout (IN, INTEST, INTEST-S, OUT, OUTTEST, OUTTEST-S) and listens. Throws a
+ * SimulatorOptionsError for a bad option. Call `stop()` on the result when done.
+ */
+export async function startSimulator(options: Partial<SimulatorOptions> = {}): Promise<Simulator> {
+  const resolved = await resolveSimulatorOptions(options);
+  const simulator = new LocalTransferPoint(resolved);
+  try {
+    await simulator.start();
+  } catch (error) {
+    await simulator.stop();
+    throw error;
+  }
+  return simulator;
+}

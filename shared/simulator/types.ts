@@ -1,0 +1,189 @@
+/**
+ * The shapes of the local transfer point: its options, the verdicts it records, the events it
+ * emits and the handle `startSimulator` returns.
+ */
+import type { Environment, NameRules, ResponseFolder, UploadFolder } from '../names';
+import type { SigningMaterial } from '../signing';
+import type { HomeFolder } from './constants';
+import type { SimulatorError } from './errors';
+
+/** A range of TCP ports, both ends included; `{ min: 0, max: 0 }` lets the system choose. */
+export interface PortRange {
+  min: number;
+  max: number;
+}
+
+/**
+ * How the local transfer point runs and judges. `startSimulator` takes a `Partial` of it,
+ * merged over the defaults and validated once; each line gives the default.
+ */
+export interface SimulatorOptions {
+  /** IP address to listen on (an address, not a host name); default `127.0.0.1`. */
+  host: string;
+  /** Control port; default 0, a free port chosen by the system (read it back from `port`). */
+  port: number;
+  /** Home folder on disk; default a fresh temporary folder, removed by `stop()`. */
+  root: string;
+  /** The one technical user; default `onss`. */
+  user: string;
+  /** Its password; default a random one, exposed on the Simulator (a local throwaway). */
+  password: string;
+  /**
+   * Ports of the passive data connections on `host`; default `{ min: 0, max: 0 }`: each one
+   * is a free port chosen by the system, so parallel simulators never collide.
+   */
+  passivePorts: PortRange;
+  /** Sender number of the channel; when set, names of another sender get ACRF-108. */
+  sender?: string;
+  /** Whether T and S sets need an FS per part (R always does); default none does. */
+  signatureRequiredFor: Readonly<{ T?: boolean; S?: boolean }>;
+  /**
+   * SHA-256 fingerprints of the signer certificates accepted (hex, colons and case free);
+   * default undefined: any signer whose signature verifies. An untrusted signer gets ACRF-153.
+   */
+  trustedCertificates?: readonly string[];
+  /** Largest FI part accepted (ACRF-184); default MAX_FILE_BYTES, at most that. */
+  maxFileBytes: number;
+  /** Delay before a NOTIFICATION answers each accepted set; default undefined, no NOTI. */
+  notificationDelayMs?: number;
+  /** Sender number in the names of the answers; default `999999`. */
+  transferPointSender: string;
+  /** Key and certificate the answers are signed with; default a self-signed throwaway. */
+  identity: SigningMaterial;
+  /**
+   * Name rules beyond the folder and the sender (reference day, age limit, extra
+   * applications); default the reception's defaults, judged on the day of each GO.
+   */
+  nameRules: Readonly<Partial<Pick<NameRules, 'today' | 'maxAgeDays' | 'extraApplications'>>>;
+}
+
+/** The verdict on one set, recorded when its GO was judged. */
+export interface Judgement {
+  /** The GO file name judged, exactly as uploaded. */
+  goName: string;
+  /** Fields 2 to 7 of the GO (`DMFA.123456.20260105.00001.T.1`), or undefined when unreadable. */
+  setKey: string | undefined;
+  /** Upload folder the GO was found in. */
+  folder: UploadFolder;
+  /** Environment of that folder, which is the environment of the answer. */
+  env: Environment;
+  /** Whether the set was accepted (ResultCode 1). */
+  accepted: boolean;
+  /** ACRF codes of the refusal, e.g. `[120]`; empty when accepted. */
+  codes: readonly number[];
+  /** The same codes as written in the answer, e.g. `ACRF-120`. */
+  errorIds: readonly string[];
+  /** One sentence per code saying what was wrong, for test messages and logs. */
+  reasons: readonly string[];
+  /** Ticket number written in the answer (ReferenceNbr). */
+  ticket: string;
+  /** Folder the answer was written to. */
+  responseFolder: ResponseFolder;
+  /** Names of the answer's files, in the order written: FO, FS, GO. */
+  responseNames: readonly string[];
+  /** True when the refusal came from `rejectNext` rather than from the files. */
+  scripted: boolean;
+  /** When the verdict was recorded. */
+  at: Date;
+}
+
+/** A set cancelled by a TD file: its files were removed and no answer written. */
+export interface Cancellation {
+  /** The TD file name, exactly as uploaded. */
+  tdName: string;
+  /** Fields 2 to 7 of the TD, or undefined when unreadable (then only the TD is removed). */
+  setKey: string | undefined;
+  /** Upload folder of the TD. */
+  folder: UploadFolder;
+  /** Files removed, the TD included. */
+  removed: readonly string[];
+  /** When the set was cancelled. */
+  at: Date;
+}
+
+/** A NOTIFICATION written for an accepted set. */
+export interface NotificationRecord {
+  /** The GO name of the set it is about. */
+  goName: string;
+  /** The ticket of the set's acknowledgement (FileReference/ReferenceNbr). */
+  ticket: string;
+  /** The declaration's own ticket (HandledReference/ReferenceNbr). */
+  declarationTicket: string;
+  /** Folder the notification was written to. */
+  responseFolder: ResponseFolder;
+  /** Names of the notification's files, in the order written: FO, FS, GO. */
+  responseNames: readonly string[];
+  /** When it was written. */
+  at: Date;
+}
+
+/** Events of the simulator and the shape of their listeners. */
+export interface SimulatorEvents {
+  /** A GO was judged and its answer written. */
+  judged: (judgement: Judgement) => void;
+  /** A TD cancelled a set. */
+  cancelled: (cancellation: Cancellation) => void;
+  /** A NOTIFICATION was written. */
+  notified: (notification: NotificationRecord) => void;
+  /** Handling an upload failed on the simulator's side (never a verdict on the files). */
+  failed: (error: SimulatorError) => void;
+}
+
+/** A judgement filter for `waitForJudgement`. */
+export type JudgementPredicate = (judgement: Judgement) => boolean;
+
+/**
+ * A running local transfer point. Everything a test or the demo needs: where to connect, what
+ * was judged, scripted misbehaviour, and `stop()`, after which nothing of it keeps running.
+ */
+export interface Simulator {
+  /** Address it listens on. */
+  readonly host: string;
+  /** Control port it listens on (the real one when 0 was asked). */
+  readonly port: number;
+  /** The technical user. */
+  readonly user: string;
+  /** Its password (a local throwaway unless given). */
+  readonly password: string;
+  /** Home folder on disk. */
+  readonly root: string;
+  /** `ftp://user@host:port`, for messages (never the password). */
+  readonly url: string;
+  /** SHA-256 fingerprint of the certificate the answers are signed with. */
+  readonly certificateFingerprint: string;
+  /** Verdicts so far, oldest first. */
+  readonly judgements: readonly Judgement[];
+  /** Cancellations so far, oldest first. */
+  readonly cancellations: readonly Cancellation[];
+  /** Notifications written so far, oldest first. */
+  readonly notifications: readonly NotificationRecord[];
+
+  /** Rejects the next judged set with `code` (1 to 999), whatever it holds. */
+  rejectNext(code: number): void;
+  /**
+   * Destroys the data connection of the next upload once more than `bytes` have arrived: the
+   * first `bytes` stay on disk, as a real server keeps a partial file, and the client's upload
+   * fails. An upload of `bytes` or fewer goes through, and uses the script up all the same.
+   */
+  dropAfterBytes(bytes: number): void;
+  /** Slows every upload, running ones included, to about this rate; undefined: full speed. */
+  setThrottle(bytesPerSecond: number | undefined): void;
+  /**
+   * Resolves with the oldest judgement that matches `predicate` (default: any) and that no
+   * earlier call returned, waiting up to `timeoutMs` (default 10 s) for one to come.
+   * Rejects with a SimulatorTimeoutError, or a SimulatorStoppedError on `stop()`.
+   */
+  waitForJudgement(predicate?: JudgementPredicate, timeoutMs?: number): Promise<Judgement>;
+  /** Resolves once every upload reported so far has been handled (judged, cancelled...). */
+  idle(): Promise<void>;
+  /** Adds a listener. */
+  on<E extends keyof SimulatorEvents>(event: E, listener: SimulatorEvents[E]): this;
+  /** Removes a listener. */
+  off<E extends keyof SimulatorEvents>(event: E, listener: SimulatorEvents[E]): this;
+  /** Names in a home folder on disk, sorted, for assertions. */
+  files(folder: HomeFolder): string[];
+  /** Path on disk of a home folder, or of a file in it. */
+  pathOf(folder: HomeFolder, name?: string): string;
+  /** Closes the server, every connection and timer, and removes a root it created. */
+  stop(): Promise<void>;
+}
