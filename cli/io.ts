@@ -7,6 +7,10 @@ export interface CliIo {
   stdout(text: string): void;
   stderr(text: string): void;
   env: Readonly<Record<string, string | undefined>>;
+  /** True when a person watches (stderr is a terminal): progress bars are drawn then. */
+  isTerminal?: boolean;
+  /** Resolves when a long-running command (the simulator) should stop; default Ctrl-C. */
+  waitForStop?: () => Promise<void>;
 }
 
 /** Exit codes: 0 done, 1 a rule or check failed, 2 the command was used wrongly. */
@@ -24,6 +28,7 @@ export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text),
   stderr: (text) => process.stderr.write(text),
   env: process.env,
+  isTerminal: process.stderr.isTTY === true,
 };
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -40,19 +45,21 @@ export function redactOptionValues(text: string): string {
  * Reads a secret from the environment variable the user named. Secrets never
  * come as flag values: those end up in shell histories and process lists.
  */
-export function secretFromEnv(io: CliIo, variable: string | undefined): string | undefined {
+export function secretFromEnv(
+  io: CliIo,
+  variable: string | undefined,
+  flag = '--key-password-env',
+): string | undefined {
   if (variable === undefined) return undefined;
   if (!ENV_NAME.test(variable)) {
     // Never repeat it: someone may have typed the password itself here.
     throw new UsageError(
-      '--key-password-env takes the NAME of an environment variable (letters, digits, _), not a password',
+      `${flag} takes the NAME of an environment variable (letters, digits, _), not a password`,
     );
   }
   const value = io.env[variable];
   if (value === undefined) {
-    throw new UsageError(
-      `environment variable ${variable} is not set (named by --key-password-env)`,
-    );
+    throw new UsageError(`environment variable ${variable} is not set (named by ${flag})`);
   }
   return value;
 }

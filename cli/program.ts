@@ -2,6 +2,9 @@ import { Command, CommanderError } from 'commander';
 import { registerCheckName } from './commands/check-name';
 import { registerSign } from './commands/sign';
 import { registerVerify } from './commands/verify';
+import { registerPlan } from './commands/plan';
+import { registerSend } from './commands/send';
+import { registerSimulator } from './commands/simulator';
 import { EXIT, redactOptionValues, reportError, type CliIo } from './io';
 import { version } from '../package.json';
 
@@ -28,6 +31,9 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   registerCheckName(program, io, setExit);
   registerSign(program, io, setExit);
   registerVerify(program, io, setExit);
+  registerPlan(program, io, setExit);
+  registerSend(program, io, setExit);
+  registerSimulator(program, io, setExit);
   try {
     await program.parseAsync([...args], { from: 'user' });
     return exitCode;

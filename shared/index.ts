@@ -5,6 +5,10 @@
 export * from './errors';
 export * from './names';
 export * from './signing';
+export * from './content';
+export * from './ledger';
+export * from './transport';
+export * from './send';
 export { readFileChunks, FILE_CHUNK_BYTES } from './io/read-file-chunks';
 export { writeFileAtomic } from './local/atomic-file';
 export { sampleDmfaXml } from './demo/sample-dmfa';

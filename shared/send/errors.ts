@@ -1,0 +1,33 @@
+import { OnssTransferError } from '../errors';
+
+/** Why a declaration was not sent, beyond the name, content and transport rules. */
+export class SendError extends OnssTransferError {}
+
+/** A production (or signed test) declaration needs signing material and none was given. */
+export class SigningMaterialRequiredError extends SendError {
+  constructor(setId: string) {
+    super(`${setId} must be signed (an FS per part): give a key and certificate or a PKCS#12`, {
+      code: 'SIGNING_MATERIAL_REQUIRED',
+    });
+  }
+}
+
+/** The same bytes were already launched under another name. */
+export class DuplicateContentError extends SendError {
+  constructor(setId: string, earlier: string) {
+    super(
+      `${setId} has the same content as ${earlier}, already launched: not sent again (use --resend to send it anyway)`,
+      { code: 'DUPLICATE_CONTENT' },
+    );
+  }
+}
+
+/** A file on the server does not have the size that was sent. */
+export class RemoteSizeMismatchError extends SendError {
+  constructor(name: string, expected: number, actual: number | undefined) {
+    super(
+      `${name} is ${actual === undefined ? 'missing' : `${actual} bytes`} on the server, ${expected} were sent`,
+      { code: 'REMOTE_SIZE_MISMATCH' },
+    );
+  }
+}

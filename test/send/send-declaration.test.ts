@@ -1,0 +1,280 @@
+import { createHash } from 'node:crypto';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sampleDmfaXml } from '../../shared/demo/sample-dmfa';
+import { createMemoryLedger } from '../../shared/ledger/memory';
+import type { Ledger } from '../../shared/ledger';
+import { todayInBrussels } from '../../shared/names';
+import { openFileSource } from '../../shared/send/source';
+import { sendDeclaration, type SendEvent } from '../../shared/send/send-declaration';
+import { createSelfSigned, type SigningMaterial } from '../../shared/signing';
+import { memoryConnector } from '../../shared/transport/memory';
+import { TransportRefusedError } from '../../shared/transport';
+import { faultyConnector, type Fault } from '../helpers/faulty-transport';
+import { opensslVerify, scratchDir } from '../helpers/pki';
+
+const { dir, cleanup } = scratchDir();
+afterAll(cleanup);
+
+const today = todayInBrussels();
+const FAST_RETRY = { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
+let material: SigningMaterial;
+beforeAll(async () => {
+  material = await createSelfSigned({ commonName: 'Pipeline Signer' });
+});
+
+let counter = 0;
+function declarationFile(content: string | Buffer): string {
+  const path = join(dir, `decl-${++counter}.xml`);
+  writeFileSync(path, content);
+  return path;
+}
+
+const dmfa = (workers = 20) => sampleDmfaXml({ quarter: '20263', date: today, workers });
+
+interface Harness {
+  ledger: Ledger;
+  server: ReturnType<typeof memoryConnector>;
+  connector: ReturnType<typeof faultyConnector>;
+  events: SendEvent[];
+}
+
+function harness(faults: Fault[] = [], ledger = createMemoryLedger()): Harness {
+  const server = memoryConnector();
+  return { ledger, server, connector: faultyConnector(server, faults), events: [] };
+}
+
+async function send(
+  h: Harness,
+  path: string,
+  options: { env?: 'R' | 'T' | 'S'; partSize?: number; seq?: string; resend?: boolean } = {},
+) {
+  return sendDeclaration(
+    {
+      source: await openFileSource(path),
+      declaration: {
+        app: 'DMFA',
+        sender: '123456',
+        env: options.env ?? 'T',
+        ...(options.seq ? { seq: options.seq } : {}),
+      },
+      plan: { ...(options.partSize ? { partSize: options.partSize } : {}) },
+      ...(options.resend ? { resend: true } : {}),
+    },
+    {
+      ledger: h.ledger,
+      connector: h.connector,
+      material,
+      retry: FAST_RETRY,
+      onEvent: (event) => h.events.push(event),
+    },
+  );
+}
+
+const puts = (h: Harness) =>
+  h.connector.calls.filter((c) => c.startsWith('put ')).map((c) => c.slice(4));
+const remote = (h: Harness) => [...h.server.files.keys()].sort();
+
+describe('sendDeclaration', () => {
+  it('sends a T declaration as FI then GO, and records it launched', async () => {
+    const h = harness();
+    const path = declarationFile(dmfa());
+    const result = await send(h, path);
+    const set = `DMFA.123456.${today}.00001.T`;
+    expect(puts(h)).toEqual([`INTEST/FI.${set}.1.1`, `INTEST/GO.${set}.1`]);
+    expect(h.server.files.get(`INTEST/FI.${set}.1.1`)?.equals(readFileSync(path))).toBe(true);
+    expect(h.server.files.get(`INTEST/GO.${set}.1`)?.length).toBe(0);
+    expect(result.record).toMatchObject({ id: set, state: 'launched', attempt: 1 });
+    expect(result.sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
+  });
+
+  it('cuts an R declaration into signed parts that concatenate to the source; GO last', async () => {
+    const h = harness();
+    const path = declarationFile(dmfa(40));
+    const size = readFileSync(path).length;
+    const partSize = Math.ceil(size / 4);
+    const result = await send(h, path, { env: 'R', partSize });
+    const set = `DMFA.123456.${today}.00001.R`;
+    expect(puts(h)).toEqual([
+      ...[1, 2, 3, 4].flatMap((i) => [`IN/FI.${set}.4.${i}`, `IN/FS.${set}.4.${i}`]),
+      `IN/GO.${set}.4`,
+    ]);
+    const parts = [1, 2, 3, 4].map((i) => h.server.files.get(`IN/FI.${set}.4.${i}`) as Buffer);
+    expect(Buffer.concat(parts).equals(readFileSync(path))).toBe(true);
+    for (const i of [1, 2, 3, 4]) {
+      const fi = join(dir, `part-${i}`);
+      const fs = join(dir, `part-${i}.fs`);
+      writeFileSync(fi, parts[i - 1] as Buffer);
+      writeFileSync(fs, h.server.files.get(`IN/FS.${set}.4.${i}`) as Buffer);
+      expect(opensslVerify(fi, fs).ok).toBe(true);
+    }
+    expect(result.sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
+    expect(result.record.files.map((f) => f.role)).toEqual([
+      'FI',
+      'FS',
+      'FI',
+      'FS',
+      'FI',
+      'FS',
+      'FI',
+      'FS',
+      'GO',
+    ]);
+  });
+
+  it.each([
+    {
+      title: 'malformed XML at the very end',
+      content: () => dmfa(30).replace('</DmfAOriginal>', ''),
+      code: 'ACRF-102',
+    },
+    {
+      title: 'the wrong form',
+      content: () => dmfa(30).replace('<Identification>DMFA<', '<Identification>DIMONA<'),
+      code: 'ACRF-158',
+    },
+  ])(
+    'refuses $title: no GO, uploaded parts removed, failure recorded',
+    async ({ content, code }) => {
+      const h = harness();
+      const path = declarationFile(content());
+      const partSize = Math.ceil(readFileSync(path).length / 3);
+      await expect(send(h, path, { partSize })).rejects.toMatchObject({ code });
+      expect(puts(h).some((p) => p.includes('/GO.'))).toBe(false);
+      expect(remote(h)).toEqual([]);
+      const [record] = await h.ledger.list();
+      expect(record).toMatchObject({ state: 'failed', failure: { code } });
+    },
+  );
+
+  it('refuses to send the same source twice, and sends it with resend', async () => {
+    const h = harness();
+    const path = declarationFile(dmfa());
+    await send(h, path);
+    const before = puts(h).length;
+    await expect(send(h, path)).rejects.toMatchObject({ code: 'DUPLICATE_SOURCE' });
+    expect(puts(h)).toHaveLength(before);
+    const again = await send(h, path, { resend: true });
+    expect(again.record.id).toBe(`DMFA.123456.${today}.00002.T`);
+  });
+
+  it('refuses the same bytes from another file before GO (DUPLICATE_CONTENT)', async () => {
+    const h = harness();
+    const content = dmfa();
+    await send(h, declarationFile(content));
+    await expect(send(h, declarationFile(content))).rejects.toMatchObject({
+      code: 'DUPLICATE_CONTENT',
+    });
+    expect(remote(h).filter((p) => p.includes('.00002.'))).toEqual([]);
+  });
+
+  it('refuses a name already sent (ACRF-133)', async () => {
+    const h = harness();
+    await send(h, declarationFile(dmfa(3)), { seq: '00007' });
+    await expect(send(h, declarationFile(dmfa(4)), { seq: '00007' })).rejects.toMatchObject({
+      code: 'ACRF-133',
+    });
+  });
+
+  it('allocates sequences in order', async () => {
+    const h = harness();
+    const a = await send(h, declarationFile(dmfa(1)));
+    const b = await send(h, declarationFile(dmfa(2)));
+    expect([a.record.key.seq, b.record.key.seq]).toEqual(['00001', '00002']);
+  });
+
+  it('retries a part whose upload dies half-way, feeding each byte to the checks once', async () => {
+    const h = harness([{ op: 'put', path: /FI\..*\.3\.2$/, times: 1, afterBytes: 500 }]);
+    const path = declarationFile(dmfa(30));
+    const size = readFileSync(path).length;
+    const result = await send(h, path, { partSize: Math.ceil(size / 3) });
+    expect(result.record.state).toBe('launched');
+    expect(h.events.filter((e) => e.type === 'retry')).toHaveLength(1);
+    // Had the XML checker or the source hash seen bytes twice, these would fail.
+    expect(result.sha256).toBe(createHash('sha256').update(readFileSync(path)).digest('hex'));
+  });
+
+  it('a network failure that outlasts the retries leaves the set resumable; the next run finishes it', async () => {
+    const ledger = createMemoryLedger();
+    const path = declarationFile(dmfa(30));
+    const size = readFileSync(path).length;
+    const first = harness([{ op: 'put', path: /FS\..*\.2\.2$/, times: 10 }], ledger);
+    await expect(
+      send(first, path, { env: 'R', partSize: Math.ceil(size / 2) }),
+    ).rejects.toMatchObject({
+      code: 'TRANSPORT_CONNECT',
+    });
+    const [stuck] = await ledger.list();
+    expect(stuck?.state).toBe('uploading');
+    expect(puts(first).some((p) => p.includes('/GO.'))).toBe(false);
+
+    const second = harness([], ledger);
+    const result = await send(second, path, { env: 'R', partSize: Math.ceil(size / 2) });
+    expect(result).toMatchObject({
+      resumed: true,
+      record: { id: stuck?.id, state: 'launched', attempt: 2 },
+    });
+    expect(puts(second).filter((p) => p.includes('/GO.'))).toHaveLength(1);
+  });
+
+  it('a GO whose reply is lost but which arrived is not sent twice', async () => {
+    const h = harness([{ op: 'put', path: /GO\./, times: 1, landAnyway: true }]);
+    const result = await send(h, declarationFile(dmfa()));
+    expect(result.record.state).toBe('launched');
+    expect(puts(h).filter((p) => p.includes('/GO.'))).toHaveLength(1);
+  });
+
+  it('a set whose GO may have left is never sent again', async () => {
+    const h = harness([
+      {
+        op: 'put',
+        path: /GO\./,
+        times: 1,
+        error: () => new TransportRefusedError('552 refused', 552),
+      },
+    ]);
+    const path = declarationFile(dmfa());
+    await expect(send(h, path)).rejects.toMatchObject({ code: 'TRANSPORT_REFUSED' });
+    const [record] = await h.ledger.list();
+    expect(record?.state).toBe('launching');
+    await expect(send(harness([], h.ledger), path)).rejects.toMatchObject({
+      code: 'DUPLICATE_SOURCE',
+    });
+  });
+
+  it('refuses a source that changes while it is sent, and removes what was uploaded', async () => {
+    const h = harness();
+    const path = declarationFile(dmfa(10));
+    const source = await openFileSource(path);
+    appendFileSync(path, '<!-- changed -->');
+    await expect(
+      sendDeclaration(
+        { source, declaration: { app: 'DMFA', sender: '123456', env: 'T' } },
+        { ledger: h.ledger, connector: h.connector, retry: FAST_RETRY },
+      ),
+    ).rejects.toMatchObject({ code: 'SOURCE_CHANGED' });
+    expect(remote(h)).toEqual([]);
+  });
+
+  it.each([
+    { title: 'an empty file', content: '', options: {}, code: 'ACRF-134' },
+    { title: 'ten parts', content: 'x'.repeat(1001), options: { partSize: 100 }, code: 'ACRF-128' },
+  ])('refuses $title before connecting or claiming', async ({ content, options, code }) => {
+    const h = harness();
+    await expect(send(h, declarationFile(content), options)).rejects.toMatchObject({ code });
+    expect(h.connector.calls).toEqual([]);
+    expect(await h.ledger.list()).toEqual([]);
+  });
+
+  it('refuses R without signing material', async () => {
+    const h = harness();
+    const source = await openFileSource(declarationFile(dmfa()));
+    await expect(
+      sendDeclaration(
+        { source, declaration: { app: 'DMFA', sender: '123456', env: 'R' } },
+        { ledger: h.ledger, connector: h.connector },
+      ),
+    ).rejects.toMatchObject({ code: 'SIGNING_MATERIAL_REQUIRED' });
+    expect(h.connector.calls).toEqual([]);
+  });
+});
