@@ -8,11 +8,9 @@
  * checks). Goal: ours at most 1.3 x curl's time, RSS under 150 MB.
  * Needs root and Debian's vsftpd (`.ci/install-interop.sh`). Not a test.
  */
-import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
-  existsSync,
   mkdtempSync,
   openSync,
   readdirSync,
@@ -26,44 +24,12 @@ import { sampleDmfaXml } from '../shared/demo/sample-dmfa';
 import { todayInBrussels } from '../shared/names';
 import { createSelfSigned } from '../shared/signing';
 import { startVsftpd, type Vsftpd } from '../test/interop/vsftpd';
+import { median, timed, warmCache, writeRepeated, type Run } from './measure';
 
 const MIB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 1024) * MIB;
-const TIME = '/usr/bin/time';
 const CLI = join(__dirname, '..', 'cli', 'main.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-
-interface Run {
-  seconds: number;
-  rssMiB: number | undefined;
-}
-
-/** Runs a measure RUNS times (cleaning up after each) and keeps the median time, the top RSS. */
-function median(measure: () => Run, after: () => void): Run {
-  const runs: Run[] = [];
-  for (let i = 0; i < RUNS; i += 1) {
-    runs.push(measure());
-    after();
-  }
-  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
-  const rss = runs.map((r) => r.rssMiB).filter((v): v is number => v !== undefined);
-  return {
-    seconds: (sorted[Math.floor(sorted.length / 2)] as Run).seconds,
-    rssMiB: rss.length ? Math.max(...rss) : undefined,
-  };
-}
-
-function timed(command: string, args: string[], env: NodeJS.ProcessEnv = process.env): Run {
-  const useTime = existsSync(TIME);
-  const started = process.hrtime.bigint();
-  const result = useTime
-    ? spawnSync(TIME, ['-f', '__rss %M', command, ...args], { encoding: 'utf8', env })
-    : spawnSync(command, args, { encoding: 'utf8', env });
-  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-  if (result.status !== 0) throw new Error(`${command} failed: ${result.stderr}${result.stdout}`);
-  const rss = /__rss (\d+)/.exec(result.stderr ?? '');
-  return { seconds, rssMiB: rss ? Number(rss[1]) / 1024 : undefined };
-}
 
 /** Fixed-width records, as some older declaration formats are: not XML, so no XML check. */
 function writeRecords(path: string): void {
@@ -72,7 +38,7 @@ function writeRecords(path: string): void {
       .toString('base64')
       .slice(0, 4 * MIB),
   );
-  writeRepeated(path, block);
+  writeRepeated(path, block, SIZE);
 }
 
 /** A DmfA XML declaration of the wanted size: many workers in one employer declaration. */
@@ -94,17 +60,6 @@ function writeXml(path: string): void {
     while (written + people.length + tail.length <= SIZE) written += writeSync(fd, people);
     while (written + person.length + tail.length <= SIZE) written += writeSync(fd, person);
     writeSync(fd, tail);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function writeRepeated(path: string, block: Buffer): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (let written = 0; written < SIZE; written += block.length) {
-      writeSync(fd, block, 0, Math.min(block.length, SIZE - written));
-    }
   } finally {
     closeSync(fd);
   }
@@ -141,8 +96,9 @@ async function main(): Promise<void> {
     ] as const) {
       const file = join(dir, 'declaration');
       write(file);
-      spawnSync('sh', ['-c', 'cat "$1" > /dev/null', 'sh', file]); // warm the page cache
+      warmCache(file);
       const curl = median(
+        RUNS,
         () =>
           timed('curl', [
             '-sS',
@@ -156,6 +112,7 @@ async function main(): Promise<void> {
       );
       let run = 0;
       const ours = median(
+        RUNS,
         () =>
           timed(
             process.execPath,

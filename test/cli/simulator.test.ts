@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import { sampleDmfaXml } from '../../shared/demo/sample-dmfa';
 import { todayInBrussels } from '../../shared/names';
 import { runCli } from '../../cli/program';
-import type { CliIo } from '../../cli/io';
-import { cli } from '../helpers/cli';
+import { captureIo, cli } from '../helpers/cli';
 import { scratchDir } from '../helpers/pki';
 
 const { dir, cleanup } = scratchDir('onss-cli-sim-');
@@ -12,28 +11,18 @@ afterAll(cleanup);
 
 describe('onss-transfer simulator', () => {
   it('serves until told to stop, judges what is sent, and stops cleanly', async () => {
-    let out = '';
     let stop: () => void = () => undefined;
     const stopped = new Promise<void>((resolve) => {
       stop = resolve;
     });
-    const io: CliIo = {
-      stdout: (text) => {
-        out += text;
-      },
-      stderr: (text) => {
-        out += text;
-      },
-      env: { SIM_PW: 'local-Pass-1' },
-      waitForStop: () => stopped,
-    };
+    const { io, stdout } = captureIo({ SIM_PW: 'local-Pass-1' }, { waitForStop: () => stopped });
     const running = runCli(
       ['simulator', '--port', '0', '--password-env', 'SIM_PW', '--root', join(dir, 'root')],
       io,
     );
-    while (!out.includes('listening on')) await new Promise((r) => setTimeout(r, 20));
-    const port = /127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? '';
-    expect(out).not.toContain('local-Pass-1');
+    while (!stdout().includes('listening on')) await new Promise((r) => setTimeout(r, 20));
+    const port = /127\.0\.0\.1:(\d+)/.exec(stdout())?.[1] ?? '';
+    expect(stdout()).not.toContain('local-Pass-1');
 
     const file = join(dir, `FI.DMFA.123456.${todayInBrussels()}.00003.T.1.1`);
     writeFileSync(file, sampleDmfaXml({ quarter: '20263', date: todayInBrussels(), workers: 2 }));
@@ -55,7 +44,7 @@ describe('onss-transfer simulator', () => {
       { SIM_PW: 'local-Pass-1' },
     );
     expect(sent.code).toBe(0);
-    while (!out.includes('accepted GO.')) await new Promise((r) => setTimeout(r, 20));
+    while (!stdout().includes('accepted GO.')) await new Promise((r) => setTimeout(r, 20));
     stop();
     expect(await running).toBe(0);
   });

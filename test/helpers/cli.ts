@@ -8,8 +8,11 @@ export interface CliRun {
   stderr: string;
 }
 
-/** Runs the real CLI in-process with captured output and a chosen environment. */
-export async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+/** An io that records what a command prints, for tests. */
+export function captureIo(
+  env: Record<string, string> = {},
+  extra: Partial<CliIo> = {},
+): { io: CliIo; stdout: () => string; stderr: () => string } {
   let stdout = '';
   let stderr = '';
   const io: CliIo = {
@@ -20,7 +23,14 @@ export async function cli(args: string[], env: Record<string, string> = {}): Pro
       stderr += text;
     },
     env,
+    ...extra,
   };
-  const code = await runCli(args, io);
-  return { code, stdout, stderr };
+  return { io, stdout: () => stdout, stderr: () => stderr };
+}
+
+/** Runs the real CLI in-process with captured output and a chosen environment. */
+export async function cli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const captured = captureIo(env);
+  const code = await runCli(args, captured.io);
+  return { code, stdout: captured.stdout(), stderr: captured.stderr() };
 }
