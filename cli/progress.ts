@@ -5,14 +5,25 @@ const MB = 1_000_000;
 
 /**
  * Progress bars for a send, one per file being uploaded (bytes, MB/s, ETA),
- * on the terminal's stderr. Returns an event handler and a `stop` to call
- * when the send ends; when disabled (JSON output, not a TTY) both do nothing.
+ * on the terminal's stderr, drawn only when `enabled` (a terminal, no JSON).
+ * Retries and removals of files are told through `log` in every mode: an
+ * operator must see them. Returns an event handler and a `stop` to call when
+ * the send ends.
  */
-export function sendProgress(enabled: boolean): {
-  onEvent: (e: SendEvent) => void;
-  stop: () => void;
-} {
-  if (!enabled) return { onEvent: () => undefined, stop: () => undefined };
+export function sendProgress(
+  enabled: boolean,
+  log: (line: string) => void = () => undefined,
+): { onEvent: (e: SendEvent) => void; stop: () => void } {
+  const tell = (event: SendEvent) => {
+    if (event.type === 'retry') {
+      log(
+        `retrying ${event.name} in ${event.delayMs} ms (attempt ${event.attempt}: ${event.reason})\n`,
+      );
+    } else if (event.type === 'cleanup') {
+      log(`removed ${event.name} from the server\n`);
+    }
+  };
+  if (!enabled) return { onEvent: tell, stop: () => undefined };
   const bars = new cliProgress.MultiBar(
     {
       stream: process.stderr,
@@ -26,6 +37,7 @@ export function sendProgress(enabled: boolean): {
   );
   const open = new Map<string, { bar: cliProgress.SingleBar; started: number }>();
   const onEvent = (event: SendEvent) => {
+    tell(event);
     if (event.type !== 'progress') return;
     let entry = open.get(event.name);
     if (entry === undefined) {

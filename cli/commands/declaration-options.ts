@@ -26,7 +26,7 @@ export function withDeclarationFlags(command: Command): Command {
     )
     .option('--sender <N>', 'sender number (6 digits)')
     .option('--env <R|T|S>', 'R production, T circuit test, S simulation')
-    .option('--seq <NNNNN|next>', 'sequence, or next (the ledger allocates it)', 'next')
+    .option('--seq <NNNNN|next>', 'sequence, or next (the default: the ledger allocates it)')
     .option('--date <YYYYMMDD>', 'creation date; default today in Brussels')
     .option('--part-size <bytes>', 'largest FI part, at most 200000000 (the default)')
     .option('--sign-test', 'also sign T and S declarations (R always is)')
@@ -51,8 +51,16 @@ export function declarationFrom(file: string, flags: DeclarationFlags): Declarat
         `give --app, --sender and --env, or name the file by the rules (FI.APP.SENDER.DATE.SEQ.ENV.N.P)`,
       );
     }
-    const { app, sender, date, seq, env } = parsed.value;
-    return { app, sender, date, seq, env };
+    // --seq and --date, when given, override the name's own fields.
+    const { app, sender, env } = parsed.value;
+    const seq = flags.seq ?? parsed.value.seq;
+    return {
+      app,
+      sender,
+      env,
+      date: flags.date ?? parsed.value.date,
+      ...(seq === 'next' ? {} : { seq }),
+    };
   }
   const missing = (['app', 'sender', 'env'] as const).filter((flag) => flags[flag] === undefined);
   if (missing.length > 0) {

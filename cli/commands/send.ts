@@ -64,7 +64,9 @@ export function registerSend(program: Command, io: CliIo, setExit: (code: number
       const material: SigningMaterial | undefined =
         flags.key || flags.cert || flags.p12 ? loadMaterialFromOptions(io, flags) : undefined;
       const ledger = openSqliteLedger(flags.ledger ?? defaultLedgerPath(io.env));
-      const progress = sendProgress(!flags.json && io.isTerminal === true);
+      const progress = sendProgress(!flags.json && io.isTerminal === true, (line) =>
+        io.stderr(`onss-transfer: ${line}`),
+      );
       try {
         const source = await openFileSource(file);
         const result = await sendDeclaration(

@@ -4,7 +4,7 @@ import { DeclarationContentChecker } from '../content';
 import { OnssTransferError } from '../errors';
 import type { DeclarationRecord, Ledger, SentFile } from '../ledger';
 import { STATE_STAGES } from '../ledger';
-import { todayInBrussels, type DeclarationKey, type Environment } from '../names';
+import { MAX_FILE_BYTES, todayInBrussels, type DeclarationKey, type Environment } from '../names';
 import {
   checkMaterial,
   DEFAULT_DIGEST,
@@ -26,6 +26,7 @@ import { ByteTap } from './byte-tap';
 import {
   DuplicateContentError,
   RemoteSizeMismatchError,
+  SendError,
   SigningMaterialRequiredError,
 } from './errors';
 import {
@@ -122,38 +123,46 @@ export async function sendDeclaration(
   const { ledger } = context;
   const key = await resolveKey(request, ledger, now());
   let plan = planDeclaration(request.source.size, key, request.plan);
-  if (plan.signed) {
-    if (context.material === undefined) throw new SigningMaterialRequiredError(plan.setId);
-    checkMaterial(context.material, now()); // refuse expired or weak material before sending
-  }
-  const claim = await ledger.claim(
-    {
-      key: plan.key,
-      nparts: plan.nparts,
-      folder: plan.folder,
-      source: request.source.identity,
-      files: plannedFiles(plan),
-    },
-    { resend: request.resend ?? false },
-  );
-  if (claim.record.id !== plan.setId)
-    plan = planDeclaration(request.source.size, claim.record.key, request.plan);
-  emit({ type: 'planned', plan, resumed: claim.resumed });
-  let record = await ledger.transition(plan.setId, ['planned', 'uploading'], 'uploading');
-
-  const transport = await context.connector.connect();
+  requireMaterial(plan, context, now());
+  const session = lazySession(context.connector);
   try {
-    const uploaded = await uploadParts(request, context, transport, plan, emit);
-    await request.source.assertUnchanged();
-    await refuseDuplicateContent(ledger, plan, uploaded.sha256, request.resend ?? false);
-    await confirmSizes(transport, plan, uploaded.files);
-    record = await ledger.transition(plan.setId, 'uploading', 'launching', {
+    await retireOlderVersions(request, context, session, emit);
+    const claim = await ledger.claim(
+      {
+        key: plan.key,
+        nparts: plan.nparts,
+        folder: plan.folder,
+        source: request.source.identity,
+        files: plannedFiles(plan),
+      },
+      { resend: request.resend ?? false },
+    );
+    if (claim.resumed) {
+      // A resumed set keeps its own names, part size and signing, whatever today's flags say:
+      // its files may already be on the server.
+      plan = planFromRecord(claim.record, request);
+      requireMaterial(plan, context, now());
+    }
+    emit({ type: 'planned', plan, resumed: claim.resumed });
+    await ledger.transition(plan.setId, ['planned', 'uploading'], 'uploading');
+    const transport = await session.get();
+    let uploaded: { files: SentFile[]; sha256: string };
+    try {
+      uploaded = await uploadParts(request, context, transport, plan, emit);
+      await request.source.assertUnchanged();
+      await refuseDuplicateContent(ledger, plan, uploaded.sha256, request.resend ?? false);
+      await confirmSet(transport, plan, uploaded.files, emit);
+    } catch (error) {
+      await abandon(error, ledger, transport, plan, emit);
+      throw error;
+    }
+    await ledger.transition(plan.setId, 'uploading', 'launching', {
       sourceSha256: uploaded.sha256,
       sourceSize: request.source.size,
       files: uploaded.files,
     });
-    await launch(transport, plan, context);
-    record = await ledger.transition(plan.setId, 'launching', 'launched', {
+    await launch(transport, plan);
+    const record = await ledger.transition(plan.setId, 'launching', 'launched', {
       launchedAt: now().toISOString(),
       files: [...uploaded.files, { name: plan.go, size: 0, role: 'GO' }],
     });
@@ -165,11 +174,74 @@ export async function sendDeclaration(
       sha256: uploaded.sha256,
       durationMs: Date.now() - started,
     };
-  } catch (error) {
-    await abandon(error, ledger, transport, plan, emit);
-    throw error;
   } finally {
-    await transport.close();
+    await session.close();
+  }
+}
+
+/** A transport session opened on first use, so refusals before any transfer open none. */
+function lazySession(connector: TransportConnector): {
+  get: () => Promise<Transport>;
+  close: () => Promise<void>;
+} {
+  let opening: Promise<Transport> | undefined;
+  return {
+    get: () => (opening ??= connector.connect()),
+    close: async () => {
+      if (opening) await (await opening.catch(() => undefined))?.close();
+    },
+  };
+}
+
+function requireMaterial(plan: SendPlan, context: SendContext, now: Date): void {
+  if (!plan.signed) return;
+  if (context.material === undefined) throw new SigningMaterialRequiredError(plan.setId);
+  checkMaterial(context.material, now); // refuse expired or weak material before sending
+}
+
+/** The plan a resumed set was claimed with, read back from its recorded files. */
+function planFromRecord(record: DeclarationRecord, request: SendRequest): SendPlan {
+  const parts = record.files.filter((file) => file.role === 'FI');
+  const signed = record.files.some((file) => file.role === 'FS');
+  const partSize = record.nparts > 1 ? (parts[0] as SentFile).size : MAX_FILE_BYTES;
+  const plan = planDeclaration(request.source.size, record.key, {
+    ...request.plan,
+    partSize,
+    signFor: { T: signed, S: signed },
+  });
+  if (plan.nparts !== record.nparts || plan.signed !== signed) {
+    throw new SendError(
+      `${record.id} was started with ${record.nparts} part(s); the source no longer fits that plan`,
+      { code: 'RESUME_PLAN_MISMATCH' },
+    );
+  }
+  return plan;
+}
+
+/**
+ * A source sent again after it changed (a new version of the same path or
+ * key) while an older version's set is still unlaunched: the older set's
+ * files are removed from the server and it is recorded as failed, so no
+ * orphan parts are left for the transfer point to answer with 130.
+ */
+async function retireOlderVersions(
+  request: SendRequest,
+  context: SendContext,
+  session: { get: () => Promise<Transport> },
+  emit: (event: SendEvent) => void,
+): Promise<void> {
+  const { identity } = request.source;
+  const live = await context.ledger.list({ state: ['planned', 'uploading'] });
+  for (const older of live) {
+    const sameSource = older.source.kind === identity.kind && older.source.id === identity.id;
+    if (!sameSource || older.source.version === identity.version) continue;
+    const leftovers = await removeSetFiles(await session.get(), older.folder, older.id, emit);
+    await context.ledger.transition(older.id, older.state, 'failed', {
+      failure: {
+        code: 'SOURCE_REPLACED',
+        message: `a newer version of ${identity.id} was sent${describeLeftovers(leftovers)}`,
+      },
+    });
   }
 }
 
@@ -394,45 +466,102 @@ async function refuseDuplicateContent(
 }
 
 /** One listing of the upload folder: every FI and FS is there with the size sent. */
-async function confirmSizes(
+/**
+ * One listing of the upload folder before the GO: every FI and FS is there
+ * with the size sent, and no other file carries the set's name (a leftover
+ * of an earlier plan would make the reception refuse the set, 121 or 123).
+ */
+async function confirmSet(
   transport: Transport,
   plan: SendPlan,
   files: SentFile[],
+  emit: (event: SendEvent) => void,
 ): Promise<void> {
-  const listed = new Map((await transport.list(plan.folder)).map((e) => [e.name, e.size]));
+  const expected = new Set(files.map((file) => file.name));
+  const listing = await transport.list(plan.folder);
+  for (const entry of listing) {
+    if (belongsToSet(entry.name, plan.setId) && !expected.has(entry.name)) {
+      if (entry.name.startsWith('GO.')) {
+        throw new SendError(`${entry.name} is already on the server: not launching twice`, {
+          code: 'GO_ALREADY_PRESENT',
+        });
+      }
+      await transport.delete(remotePath(plan, entry.name));
+      emit({ type: 'cleanup', name: entry.name });
+    }
+  }
+  const listed = new Map(listing.map((e) => [e.name, e.size]));
   for (const file of files) {
     const size = listed.get(file.name);
     if (size !== file.size) throw new RemoteSizeMismatchError(file.name, file.size, size);
   }
 }
 
+/** Whether a file name is an FI, FS, GO or TD of the set (any part count). */
+function belongsToSet(name: string, setId: string): boolean {
+  return ['FI', 'FS', 'GO', 'TD'].some((prefix) => name.startsWith(`${prefix}.${setId}.`));
+}
+
 /**
- * Uploads the empty GO. When its upload fails on the way, the GO may still
- * have arrived: it is retried only while the server shows no GO and still
- * holds the set's first FI (the transfer point removes a set it has taken).
+ * Removes every FI and FS of a set from the upload folder, whatever its plan
+ * was; returns the names that could not be removed. A GO is never removed.
  */
-async function launch(transport: Transport, plan: SendPlan, context: SendContext): Promise<void> {
+async function removeSetFiles(
+  transport: Transport,
+  folder: string,
+  setId: string,
+  emit: (event: SendEvent) => void,
+): Promise<string[]> {
+  const leftovers: string[] = [];
+  let listing: Array<{ name: string }>;
+  try {
+    listing = await transport.list(folder);
+  } catch {
+    return [`(the files of ${setId}: the folder could not be listed)`];
+  }
+  for (const { name } of listing) {
+    if (!belongsToSet(name, setId) || name.startsWith('GO.')) continue;
+    try {
+      if (await transport.delete(`${folder}/${name}`)) emit({ type: 'cleanup', name });
+    } catch {
+      leftovers.push(name);
+    }
+  }
+  return leftovers;
+}
+
+function describeLeftovers(leftovers: string[]): string {
+  return leftovers.length === 0
+    ? '; its files were removed'
+    : `; these files could not be removed and are still on the server: ${leftovers.join(', ')}`;
+}
+
+/**
+ * Uploads the empty GO, once. The transport retries a put only while nothing
+ * was sent; a failure after that leaves it unknown whether the GO arrived, so
+ * it is looked for on the server and, when it cannot be seen, never sent
+ * again: the set stays `launching` until its answer (ACRF) settles it.
+ */
+async function launch(transport: Transport, plan: SendPlan): Promise<void> {
   const goPath = remotePath(plan, plan.go);
-  const firstFi = remotePath(plan, (plan.parts[0] as PlannedPart).fi);
-  await retry(
-    async () => {
-      try {
-        await transport.put(Readable.from([]), goPath);
-      } catch (error) {
-        if (!isTransientTransportError(error)) throw error;
-        if ((await transport.size(goPath)) !== undefined) return; // it arrived
-        if ((await transport.size(firstFi)) === undefined) return; // the set was taken
-        throw error;
-      }
-    },
-    { ...context.retry, isRetryable: isTransientTransportError },
-  );
+  try {
+    await transport.put(Readable.from([]), goPath);
+  } catch (error) {
+    const present = await transport.size(goPath).catch(() => undefined);
+    if (present !== undefined) return; // it arrived; only the reply was lost
+    throw new SendError(
+      `the GO of ${plan.setId} may or may not have reached the server ` +
+        `(${(error as Error).message}); it is not sent again: its answer will tell`,
+      { code: 'GO_UNCERTAIN', cause: error },
+    );
+  }
 }
 
 /**
  * After a failure before GO: a refusal of the declaration itself removes the
- * uploaded parts and records the reason; a transport failure leaves the set
- * `uploading` for a resume. A failure once the GO may have left changes nothing.
+ * set's files from the server (whatever plan put them there) and records the
+ * reason, naming any file that could not be removed; a transport failure
+ * leaves the set `uploading` for a resume.
  */
 async function abandon(
   error: unknown,
@@ -441,19 +570,15 @@ async function abandon(
   plan: SendPlan,
   emit: (event: SendEvent) => void,
 ): Promise<void> {
-  const record = await ledger.get(plan.setId);
-  if (record?.state !== 'uploading' || isTransientTransportError(error)) return;
-  if (!(error instanceof OnssTransferError)) return; // an unknown failure: keep it resumable
-  for (const part of plan.parts) {
-    for (const name of part.fs ? [part.fi, part.fs] : [part.fi]) {
-      try {
-        if (await transport.delete(remotePath(plan, name))) emit({ type: 'cleanup', name });
-      } catch {
-        // Best effort: a part left without its GO is never processed by the transfer point.
-      }
-    }
+  if (isTransientTransportError(error) || !(error instanceof OnssTransferError)) return;
+  try {
+    const record = await ledger.get(plan.setId);
+    if (record?.state !== 'uploading') return;
+    const leftovers = await removeSetFiles(transport, plan.folder, plan.setId, emit);
+    await ledger.transition(plan.setId, 'uploading', 'failed', {
+      failure: { code: error.code, message: `${error.message}${describeLeftovers(leftovers)}` },
+    });
+  } catch {
+    // The original failure is what the caller must see; the set stays resumable.
   }
-  await ledger.transition(plan.setId, 'uploading', 'failed', {
-    failure: { code: error.code, message: error.message },
-  });
 }

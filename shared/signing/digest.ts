@@ -62,3 +62,17 @@ export async function hashFile(
   });
   return { algorithm, digest: hash.digest(), size };
 }
+
+/** Hashes a stream as it flows (an object read back from a store, say). */
+export async function hashStream(
+  source: AsyncIterable<Buffer | Uint8Array>,
+  algorithm: DigestAlgorithm = DEFAULT_DIGEST,
+): Promise<FileDigest> {
+  const hash = createHash(DIGEST_ALGORITHMS[algorithm].node);
+  let size = 0;
+  for await (const chunk of source) {
+    hash.update(chunk);
+    size += chunk.length;
+  }
+  return { algorithm, digest: hash.digest(), size };
+}

@@ -65,13 +65,26 @@ export async function verifyFile(
   now: Date = new Date(),
 ): Promise<VerifyResult> {
   await statRegularFile(fiPath);
+  return verifyDetached(fsContent, (algorithm) => hashFile(fiPath, algorithm), now);
+}
+
+/**
+ * Verifies an FS against content it does not hold: `digestOf` hashes the
+ * content (a file, a stored object streamed back) with the algorithm the
+ * signature names. The same checks as {@link verifyFile}.
+ */
+export async function verifyDetached(
+  fsContent: Buffer,
+  digestOf: (algorithm: DigestAlgorithm) => Promise<{ digest: Buffer; size: number }>,
+  now: Date = new Date(),
+): Promise<VerifyResult> {
   const { der, format } = decodeFs(fsContent);
   const parsed = parseOrRefuse(der);
   if (parsed.hasContent) {
     throw new SignatureInvalidError('the signature carries its content: an FS must be detached');
   }
   const digestAlgorithm = digestAlgorithmFromOid(parsed.digestAlgorithmOid);
-  const { digest, size } = await hashFile(fiPath, digestAlgorithm);
+  const { digest, size } = await digestOf(digestAlgorithm);
   if (size === 0) checkFileSize(0); // an empty FI is refused (134) whatever its signature
   if (!digest.equals(parsed.messageDigest)) {
     throw new SignatureInvalidError(

@@ -197,3 +197,13 @@ describe('onss-transfer send', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ launched: true });
   });
 });
+
+describe('naming flags with a file named by the rules', () => {
+  it('--seq and --date override the name of the file', async () => {
+    const yesterday = todayInBrussels(new Date(Date.now() - 86_400_000));
+    const file = declaration(2, `FI.DMFA.123456.${today}.00001.T.1.1`);
+    const run = await cli(['plan', file, '--seq', '00099', '--date', yesterday, '--json']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ setId: `DMFA.123456.${yesterday}.00099.T` });
+  });
+});

@@ -9,7 +9,7 @@ import { openFileSource } from '../../shared/send/source';
 import { sendDeclaration, type SendEvent } from '../../shared/send/send-declaration';
 import { createSelfSigned, type SigningMaterial } from '../../shared/signing';
 import { memoryConnector } from '../../shared/transport/memory';
-import { TransportRefusedError } from '../../shared/transport';
+import { TransportConnectError, TransportRefusedError } from '../../shared/transport';
 import { faultyConnector, type Fault } from '../helpers/faulty-transport';
 import { opensslVerify, scratchDir } from '../helpers/pki';
 
@@ -224,22 +224,100 @@ describe('sendDeclaration', () => {
     expect(puts(h).filter((p) => p.includes('/GO.'))).toHaveLength(1);
   });
 
-  it('a set whose GO may have left is never sent again', async () => {
-    const h = harness([
-      {
-        op: 'put',
-        path: /GO\./,
-        times: 1,
-        error: () => new TransportRefusedError('552 refused', 552),
-      },
-    ]);
+  it.each([
+    { title: 'a reset after the GO went out', error: () => new TransportConnectError('reset', {}) },
+    { title: 'a refusal', error: () => new TransportRefusedError('552 refused', 552) },
+  ])('a GO whose fate is unknown ($title) is never sent again', async ({ error }) => {
+    const h = harness([{ op: 'put', path: /GO\./, times: 1, error }]);
     const path = declarationFile(dmfa());
-    await expect(send(h, path)).rejects.toMatchObject({ code: 'TRANSPORT_REFUSED' });
+    await expect(send(h, path)).rejects.toMatchObject({ code: 'GO_UNCERTAIN' });
+    expect(puts(h).filter((p) => p.includes('/GO.'))).toHaveLength(1);
     const [record] = await h.ledger.list();
     expect(record?.state).toBe('launching');
     await expect(send(harness([], h.ledger), path)).rejects.toMatchObject({
       code: 'DUPLICATE_SOURCE',
     });
+  });
+
+  it('a resumed set keeps the plan it was claimed with, whatever the new flags say', async () => {
+    const ledger = createMemoryLedger();
+    const server = memoryConnector();
+    const path = declarationFile(dmfa(30));
+    const partSize = Math.ceil(readFileSync(path).length / 2);
+    const first = {
+      ledger,
+      server,
+      connector: faultyConnector(server, [{ op: 'put', path: /FI\..*\.2\.2$/, times: 10 }]),
+      events: [],
+    };
+    await expect(send(first, path, { env: 'R', partSize })).rejects.toMatchObject({
+      code: 'TRANSPORT_CONNECT',
+    });
+    const second = {
+      ledger,
+      server,
+      connector: faultyConnector(server, []),
+      events: [] as SendEvent[],
+    };
+    const result = await send(second, path, { env: 'R', partSize: partSize * 2 });
+    expect(result).toMatchObject({ resumed: true, plan: { nparts: 2 } });
+    expect([...server.files.keys()].filter((k) => k.includes('/FI.'))).toHaveLength(2);
+  });
+
+  it('removes a file of the set that is not in the plan before the GO', async () => {
+    const h = harness();
+    const set = `DMFA.123456.${today}.00001.T`;
+    h.server.files.set(`INTEST/FS.${set}.1.1`, Buffer.from('stray signature'));
+    const result = await send(h, declarationFile(dmfa()));
+    expect(result.plan.signed).toBe(false);
+    expect(remote(h)).toEqual([`INTEST/FI.${set}.1.1`, `INTEST/GO.${set}.1`]);
+    expect(h.events).toContainEqual({ type: 'cleanup', name: `FS.${set}.1.1` });
+  });
+
+  it('a changed file sent again retires the unlaunched set of its older version', async () => {
+    const ledger = createMemoryLedger();
+    const server = memoryConnector();
+    const path = declarationFile(dmfa(30));
+    const partSize = Math.ceil(readFileSync(path).length / 2);
+    const stuck = {
+      ledger,
+      server,
+      connector: faultyConnector(server, [{ op: 'put', path: /FI\..*\.2\.2$/, times: 10 }]),
+      events: [],
+    };
+    await expect(send(stuck, path, { partSize })).rejects.toMatchObject({
+      code: 'TRANSPORT_CONNECT',
+    });
+    writeFileSync(path, dmfa(31)); // a corrected file at the same path
+    const result = await send(
+      { ledger, server, connector: faultyConnector(server, []), events: [] },
+      path,
+    );
+    const [older] = await ledger.list({ state: 'failed' });
+    expect(older).toMatchObject({
+      id: `DMFA.123456.${today}.00001.T`,
+      failure: { code: 'SOURCE_REPLACED' },
+    });
+    expect(result.record.id).toBe(`DMFA.123456.${today}.00002.T`);
+    expect([...server.files.keys()].filter((k) => k.includes('.00001.'))).toEqual([]);
+  });
+
+  it('records the files it could not remove after a refusal', async () => {
+    const h = harness([
+      {
+        op: 'delete',
+        path: /FI\..*\.3\.1$/,
+        times: 5,
+        error: () => new TransportRefusedError('550 denied', 550),
+      },
+    ]);
+    const path = declarationFile(dmfa(30).replace('</DmfAOriginal>', ''));
+    await expect(
+      send(h, path, { partSize: Math.ceil(readFileSync(path).length / 3) }),
+    ).rejects.toMatchObject({ code: 'ACRF-102' });
+    const [record] = await h.ledger.list();
+    expect(record?.state).toBe('failed');
+    expect(record?.failure?.message).toMatch(/could not be removed.*FI\..*\.3\.1/);
   });
 
   it('refuses a source that changes while it is sent, and removes what was uploaded', async () => {
