@@ -5,6 +5,7 @@
  */
 import { acrfCode, OnssTransferError } from '../errors';
 import type { Environment } from '../names';
+import { STATE_STAGES } from './types';
 import type { DeclarationRecord, DeclarationState, SourceIdentity } from './types';
 
 /**
@@ -30,6 +31,14 @@ export const LEDGER_ERROR_CODES = {
   LEDGER_SCHEMA_UNSUPPORTED: 'LEDGER_SCHEMA_UNSUPPORTED',
   /** The store itself failed (file unreadable, locked past the timeout, disk full...). */
   LEDGER_STORE_FAILED: 'LEDGER_STORE_FAILED',
+  /** An update of a response set the ledger does not know. */
+  RESPONSE_NOT_FOUND: 'RESPONSE_NOT_FOUND',
+  /** A response set already tied to one declaration, asked to be tied to another. */
+  RESPONSE_CONFLICT: 'RESPONSE_CONFLICT',
+  /** The source is being sent right now by another run, which holds the set's lease. */
+  SEND_IN_PROGRESS: 'SEND_IN_PROGRESS',
+  /** The caller no longer holds the lease of the set it was sending. */
+  LEASE_LOST: 'LEASE_LOST',
 } as const;
 
 /** A source as people read it: `file /data/dmfa.xml (version 1700000000000-5120)`. */
@@ -166,5 +175,85 @@ export class LedgerSchemaError extends LedgerError {
 export class LedgerStoreError extends LedgerError {
   constructor(message: string, cause?: unknown) {
     super(message, { code: LEDGER_ERROR_CODES.LEDGER_STORE_FAILED, cause });
+  }
+}
+
+/** An update of a response set id the ledger has no record of. */
+export class ResponseNotFoundError extends LedgerError {
+  /** The response set id asked for. */
+  readonly id: string;
+
+  constructor(id: string) {
+    super(`no response set ${id} in the ledger`, { code: LEDGER_ERROR_CODES.RESPONSE_NOT_FOUND });
+    this.id = id;
+  }
+}
+
+/**
+ * A response set already tied to a declaration, asked to be tied to another: the first tie
+ * moved that declaration's state, so a second one would leave two sets claiming one answer.
+ */
+export class ResponseConflictError extends LedgerError {
+  /** The response set id. */
+  readonly id: string;
+  /** The declaration it is tied to. */
+  readonly declarationId: string;
+  /** The declaration the caller asked for. */
+  readonly requested: string;
+
+  constructor(id: string, declarationId: string, requested: string) {
+    super(
+      `response set ${id} is tied to ${declarationId}; it cannot be tied to ${requested} as well`,
+      { code: LEDGER_ERROR_CODES.RESPONSE_CONFLICT },
+    );
+    this.id = id;
+    this.declarationId = declarationId;
+    this.requested = requested;
+  }
+}
+
+/**
+ * The source's live set is held by another run whose lease has not ended: that run may be
+ * uploading its parts right now, so a second run would overwrite them. Try again once the
+ * other run is done, or once its lease ends (a run that died stops renewing it).
+ */
+export class SendInProgressError extends LedgerError {
+  /** The live set of the source, with the other run's lease. */
+  readonly existing: DeclarationRecord;
+  /** When the other run's lease ends, ISO 8601 UTC. */
+  readonly leaseUntil: string;
+
+  constructor(existing: DeclarationRecord, leaseUntil: string) {
+    super(
+      `${existing.id} is being sent by another run from ${describeSource(existing.source)} ` +
+        `(state ${existing.state}); its lease ends at ${leaseUntil}: wait for that run to ` +
+        'finish, or send again after the lease ends',
+      { code: LEDGER_ERROR_CODES.SEND_IN_PROGRESS },
+    );
+    this.existing = existing;
+    this.leaseUntil = leaseUntil;
+  }
+}
+
+/**
+ * The caller no longer holds the lease of a set: another run took it over after the lease
+ * ended, the lease was released, or the set left the live stages (committed or failed). The
+ * caller must stop at once without touching the set's files: they may be another run's now.
+ */
+export class LeaseLostError extends LedgerError {
+  /** The set as it is now. */
+  readonly existing: DeclarationRecord;
+
+  constructor(existing: DeclarationRecord) {
+    const why =
+      existing.leaseUntil !== undefined
+        ? `another run holds it (lease until ${existing.leaseUntil})`
+        : STATE_STAGES[existing.state] === 'live'
+          ? 'its lease was released or it has none'
+          : `it is ${existing.state} now`;
+    super(`${existing.id}: this run no longer holds the set's lease: ${why}; stop sending it`, {
+      code: LEDGER_ERROR_CODES.LEASE_LOST,
+    });
+    this.existing = existing;
   }
 }

@@ -1,10 +1,12 @@
 /**
- * Public API of the ledger: the port, its SQLite and in-memory adapters, the record types, the
- * errors, and the pure rules a further adapter (DynamoDB) calls to decide the same way.
+ * Public API of the ledger: the port, its SQLite and in-memory adapters, the record types of
+ * declarations and response sets, the errors, and the pure rules a further adapter (DynamoDB)
+ * calls to decide the same way.
  */
 export type { Ledger } from './port';
 export { DECLARATION_STATES, STATE_STAGES } from './types';
 export type {
+  Acknowledgement,
   ClaimOptions,
   ClaimRequest,
   ClaimResult,
@@ -13,10 +15,22 @@ export type {
   DeclarationState,
   LedgerOptions,
   ListFilter,
+  NewResponse,
+  NotificationOutcome,
+  RecordResponseResult,
+  ResponseFile,
+  ResponseFileRole,
+  ResponseKind,
+  ResponseListFilter,
+  ResponsePatch,
+  ResponseRecord,
+  ResponseSignatureStatus,
+  ResponseState,
   SentFile,
   SentFileRole,
   SourceIdentity,
   StateStage,
+  TransitionOptions,
   TransitionPatch,
 } from './types';
 export {
@@ -28,31 +42,64 @@ export {
   LedgerRequestError,
   LedgerSchemaError,
   LedgerStoreError,
+  LeaseLostError,
   NameAlreadySentError,
+  ResponseConflictError,
+  ResponseNotFoundError,
+  SendInProgressError,
   SequenceExhaustedError,
   StateConflictError,
   describeSource,
 } from './errors';
 export {
   ALLOWED_TRANSITIONS,
+  DEFAULT_LEASE_MS,
+  MAX_LEASE_MS,
+  MAX_OWNER_LENGTH,
   MAX_SEQUENCE,
+  MAX_TICKET_LENGTH,
   allocateSequence,
+  applyLeaseRelease,
+  applyLeaseRenewal,
+  applyResponsePatch,
   applyTransition,
+  buildResponseRecord,
+  checkLeaseHolder,
   checkTransitionCall,
   decideClaim,
   formatSequence,
+  isAnswerRecorded,
   isDeclarationState,
+  isLeaseRunning,
   keyOfFileName,
+  leaseEndOf,
   matchesListFilter,
+  matchesResponseListFilter,
   normalizeListFilter,
+  normalizeResponseListFilter,
   normalizeSha256,
+  parseResponseSetId,
+  responseSetIdOf,
   sameSource,
   stageOf,
+  validateAcknowledgement,
   validateClaimRequest,
+  validateDeclarationId,
+  validateLeaseMs,
+  validateNotification,
+  validateOwner,
+  validateResponseFiles,
   validateSequenceScope,
   validateSourceQuery,
+  validateTicket,
 } from './rules';
-export type { ClaimDecision, ClaimInput, NormalizedListFilter } from './rules';
+export type {
+  ClaimDecision,
+  ClaimInput,
+  NormalizedListFilter,
+  NormalizedResponseListFilter,
+  ResponseSetFields,
+} from './rules';
 export { createMemoryLedger } from './memory';
 export { openSqliteLedger, SQLITE_LEDGER_SCHEMA_VERSION } from './sqlite';
 export type { SqliteLedgerOptions } from './sqlite';

@@ -3,24 +3,31 @@
  * fast tests of the send pipeline and for dry runs; it forgets everything when the process ends.
  */
 import type { Environment } from '../names';
-import { DeclarationNotFoundError, LedgerClosedError } from './errors';
+import { DeclarationNotFoundError, LedgerClosedError, ResponseNotFoundError } from './errors';
 import type { Ledger } from './port';
 import {
   allocateSequence,
+  applyLeaseRelease,
+  applyLeaseRenewal,
+  applyResponsePatch,
   applyTransition,
+  buildResponseRecord,
   checkTransitionCall,
   decideClaim,
   keyOfFileName,
   matchesListFilter,
+  matchesResponseListFilter,
   normalizeListFilter,
+  normalizeResponseListFilter,
   normalizeSha256,
   sameSource,
   stageOf,
   validateClaimRequest,
   validateSequenceScope,
   validateSourceQuery,
+  validateTicket,
 } from './rules';
-import type { DeclarationRecord, LedgerOptions } from './types';
+import type { DeclarationRecord, LedgerOptions, ResponseRecord } from './types';
 
 /**
  * Creates an empty in-memory ledger. Each method runs to completion without awaiting anything,
@@ -32,12 +39,14 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
   // Insertion order is creation order, the tie-break SQLite gets from its row ids.
   const records: DeclarationRecord[] = [];
   const counters = new Map<string, number>();
+  // Insertion order again: the tie-break of responses stored in the same instant.
+  const responses: ResponseRecord[] = [];
   let closed = false;
 
   const open = (): void => {
     if (closed) throw new LedgerClosedError();
   };
-  const copy = (record: DeclarationRecord): DeclarationRecord => structuredClone(record);
+  const copy = <T>(record: T): T => structuredClone(record);
   const byCreation = (list: DeclarationRecord[]): DeclarationRecord[] =>
     list.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
   const current = (id: string): DeclarationRecord | undefined =>
@@ -45,6 +54,8 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
   const replace = (next: DeclarationRecord, previous: DeclarationRecord): void => {
     records[records.indexOf(previous)] = next;
   };
+  const response = (id: string): ResponseRecord | undefined =>
+    responses.find((record) => record.id === id);
 
   return {
     async nextSequence(sender: string, date: string, env: Environment): Promise<string> {
@@ -67,12 +78,16 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
     async claim(request, claimOptions) {
       open();
       const { id } = validateClaimRequest(request);
+      // Copies in: a refusal carries the record that caused it, and must not hand out ours.
+      const keyRecord = current(id);
       const decision = decideClaim({
         request,
         options: claimOptions,
         now: now(),
-        sourceRecords: byCreation(records.filter((r) => sameSource(r.source, request.source))),
-        keyRecord: current(id),
+        sourceRecords: byCreation(records.filter((r) => sameSource(r.source, request.source))).map(
+          copy,
+        ),
+        keyRecord: keyRecord && copy(keyRecord),
       });
       if (decision.kind === 'resume') {
         // A live record is never superseded (rule 3 refuses to take over a live name), so
@@ -89,12 +104,31 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
       return { record: copy(decision.record), resumed: false };
     },
 
-    async transition(id, from, to, patch) {
+    async transition(id, from, to, patch, transitionOptions) {
       open();
       const expected = checkTransitionCall(from, to);
       const stored = current(id);
       if (!stored) throw new DeclarationNotFoundError(id);
-      const next = applyTransition(stored, expected, to, patch, now());
+      const next = applyTransition(stored, expected, to, patch, now(), transitionOptions);
+      // The rules hand back the stored record itself for a replayed answer: nothing to write.
+      if (next !== stored) replace(next, stored);
+      return copy(next);
+    },
+
+    async renewLease(id, owner, leaseMs) {
+      open();
+      const stored = current(id);
+      if (!stored) throw new DeclarationNotFoundError(id);
+      const next = applyLeaseRenewal(stored, owner, leaseMs, now());
+      replace(next, stored);
+      return copy(next);
+    },
+
+    async releaseLease(id, owner) {
+      open();
+      const stored = current(id);
+      if (!stored) throw new DeclarationNotFoundError(id);
+      const next = applyLeaseRelease(stored, owner, now());
       replace(next, stored);
       return copy(next);
     },
@@ -119,6 +153,16 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
       return stored && copy(stored);
     },
 
+    async findByTicket(ticket) {
+      open();
+      const wanted = validateTicket(ticket);
+      const holders = records.filter(
+        (r) => r.supersededAt === undefined && (r.tickets ?? []).includes(wanted),
+      );
+      const latest = byCreation(holders).at(-1);
+      return latest && copy(latest);
+    },
+
     async findLaunchedBySha256(sha256) {
       open();
       const hash = normalizeSha256(sha256);
@@ -131,6 +175,40 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
       open();
       const normalized = normalizeListFilter(filter);
       return byCreation(records.filter((r) => matchesListFilter(r, normalized))).map(copy);
+    },
+
+    async recordResponse(request) {
+      open();
+      const record = buildResponseRecord(request, now());
+      const existing = response(record.id);
+      if (existing) return { record: copy(existing), created: false };
+      responses.push(record);
+      return { record: copy(record), created: true };
+    },
+
+    async updateResponse(id, patch) {
+      open();
+      const stored = response(id);
+      if (!stored) throw new ResponseNotFoundError(id);
+      const next = applyResponsePatch(stored, patch, now());
+      responses[responses.indexOf(stored)] = next;
+      return copy(next);
+    },
+
+    async getResponse(id) {
+      open();
+      const stored = response(id);
+      return stored && copy(stored);
+    },
+
+    async listResponses(filter) {
+      open();
+      const normalized = normalizeResponseListFilter(filter);
+      // Array.prototype.sort is stable, so records stored in the same instant keep their order.
+      return responses
+        .filter((r) => matchesResponseListFilter(r, normalized))
+        .sort((a, b) => (a.storedAt < b.storedAt ? -1 : a.storedAt > b.storedAt ? 1 : 0))
+        .map(copy);
     },
 
     async close() {

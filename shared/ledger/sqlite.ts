@@ -8,33 +8,46 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Environment, UploadFolder } from '../names';
+import type { Environment, ResponseFolder, UploadFolder } from '../names';
 import {
   DeclarationNotFoundError,
   LedgerClosedError,
   LedgerError,
   LedgerSchemaError,
   LedgerStoreError,
+  ResponseNotFoundError,
 } from './errors';
 import type { Ledger } from './port';
 import {
   allocateSequence,
+  applyLeaseRelease,
+  applyLeaseRenewal,
+  applyResponsePatch,
   applyTransition,
+  buildResponseRecord,
   checkTransitionCall,
   decideClaim,
   isDeclarationState,
   keyOfFileName,
   normalizeListFilter,
+  normalizeResponseListFilter,
   normalizeSha256,
   validateClaimRequest,
   validateSequenceScope,
   validateSourceQuery,
+  validateTicket,
 } from './rules';
 import { STATE_STAGES } from './types';
 import type {
+  Acknowledgement,
   DeclarationRecord,
   DeclarationState,
   LedgerOptions,
+  NotificationOutcome,
+  ResponseFile,
+  ResponseKind,
+  ResponseRecord,
+  ResponseSignatureStatus,
   SentFile,
   SourceIdentity,
 } from './types';
@@ -46,12 +59,13 @@ export interface SqliteLedgerOptions extends LedgerOptions {
 }
 
 /** Schema version this code writes, kept in `PRAGMA user_version`. */
-export const SQLITE_LEDGER_SCHEMA_VERSION = 1;
+export const SQLITE_LEDGER_SCHEMA_VERSION = 3;
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
-// One script per version step: MIGRATIONS[n] takes a file from version n to n + 1. Later issues
-// append steps (answer columns, leases) and never edit a released one.
+// One script per version step: MIGRATIONS[n] takes a file from version n to n + 1, all steps in
+// one transaction with the user_version bump. Later issues append steps and never edit a
+// released one: files of every earlier version must still migrate.
 const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE declarations (
@@ -95,6 +109,43 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (sender, date, env)
   ) WITHOUT ROWID;
   `,
+  // 1 -> 2: the answers. JSON columns on the declaration (read whole with it, never queried
+  // inside), a tickets table so findByTicket is one key look-up, and the response sets.
+  `
+  ALTER TABLE declarations ADD COLUMN tickets TEXT;
+  ALTER TABLE declarations ADD COLUMN acknowledgement TEXT;
+  ALTER TABLE declarations ADD COLUMN notifications TEXT;
+  CREATE TABLE tickets (
+    ticket TEXT    NOT NULL,
+    row_id INTEGER NOT NULL REFERENCES declarations (row_id),
+    PRIMARY KEY (ticket, row_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE responses (
+    row_id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    id               TEXT    NOT NULL UNIQUE,
+    env              TEXT    NOT NULL,
+    folder           TEXT    NOT NULL,
+    type             TEXT    NOT NULL,
+    files            TEXT    NOT NULL,
+    -- No CHECK on state, signature or kind, as for declarations: the code guards the values.
+    state            TEXT    NOT NULL,
+    signature        TEXT    NOT NULL,
+    signature_detail TEXT,
+    kind             TEXT,
+    declaration_id   TEXT,
+    orphan           INTEGER NOT NULL,
+    stored_at        TEXT    NOT NULL,
+    deleted_at       TEXT,
+    updated_at       TEXT    NOT NULL
+  );
+  CREATE INDEX responses_stored ON responses (stored_at);
+  `,
+  // 2 -> 3: the lease of a live set. Read with the record, never queried on their own, so no
+  // index. Sets recorded before have none: a live one is free for the next claim to take.
+  `
+  ALTER TABLE declarations ADD COLUMN owner TEXT;
+  ALTER TABLE declarations ADD COLUMN lease_until TEXT;
+  `,
 ];
 
 /** A row of `declarations` as better-sqlite3 returns it. */
@@ -122,6 +173,16 @@ interface DeclarationRow {
   updated_at: string;
   launched_at: string | null;
   superseded_at: string | null;
+  /** JSON string[] or NULL. */
+  tickets: string | null;
+  /** JSON Acknowledgement or NULL. */
+  acknowledgement: string | null;
+  /** JSON NotificationOutcome[] or NULL. */
+  notifications: string | null;
+  /** The lease owner token, or NULL when the set has no lease. */
+  owner: string | null;
+  /** ISO end of the lease, or NULL; set exactly when `owner` is. */
+  lease_until: string | null;
 }
 
 /** The named parameters of an insert or a full update. */
@@ -152,6 +213,11 @@ const COLUMN_SET: Record<keyof RowParams, true> = {
   updated_at: true,
   launched_at: true,
   superseded_at: true,
+  tickets: true,
+  acknowledgement: true,
+  notifications: true,
+  owner: true,
+  lease_until: true,
 };
 const COLUMNS = Object.keys(COLUMN_SET);
 
@@ -180,6 +246,12 @@ function toRow(record: DeclarationRecord): RowParams {
     updated_at: record.updatedAt,
     launched_at: record.launchedAt ?? null,
     superseded_at: record.supersededAt ?? null,
+    tickets: record.tickets === undefined ? null : JSON.stringify(record.tickets),
+    acknowledgement:
+      record.acknowledgement === undefined ? null : JSON.stringify(record.acknowledgement),
+    notifications: record.notifications === undefined ? null : JSON.stringify(record.notifications),
+    owner: record.owner ?? null,
+    lease_until: record.leaseUntil ?? null,
   };
 }
 
@@ -217,6 +289,97 @@ function fromRow(row: DeclarationRow, location: string): DeclarationRecord {
   }
   if (row.launched_at !== null) record.launchedAt = row.launched_at;
   if (row.superseded_at !== null) record.supersededAt = row.superseded_at;
+  if (row.tickets !== null) record.tickets = JSON.parse(row.tickets) as string[];
+  if (row.acknowledgement !== null) {
+    record.acknowledgement = JSON.parse(row.acknowledgement) as Acknowledgement;
+  }
+  if (row.notifications !== null) {
+    record.notifications = JSON.parse(row.notifications) as NotificationOutcome[];
+  }
+  if (row.owner !== null) record.owner = row.owner;
+  if (row.lease_until !== null) record.leaseUntil = row.lease_until;
+  return record;
+}
+
+/** A row of `responses` as better-sqlite3 returns it. */
+interface ResponseRow {
+  row_id: number;
+  id: string;
+  env: string;
+  folder: string;
+  type: string;
+  files: string;
+  state: string;
+  signature: string;
+  signature_detail: string | null;
+  kind: string | null;
+  declaration_id: string | null;
+  orphan: number;
+  stored_at: string;
+  deleted_at: string | null;
+  updated_at: string;
+}
+
+/** The named parameters of a response insert or update. */
+type ResponseParams = Omit<ResponseRow, 'row_id'>;
+
+const RESPONSE_COLUMN_SET: Record<keyof ResponseParams, true> = {
+  id: true,
+  env: true,
+  folder: true,
+  type: true,
+  files: true,
+  state: true,
+  signature: true,
+  signature_detail: true,
+  kind: true,
+  declaration_id: true,
+  orphan: true,
+  stored_at: true,
+  deleted_at: true,
+  updated_at: true,
+};
+const RESPONSE_COLUMNS = Object.keys(RESPONSE_COLUMN_SET);
+
+function toResponseRow(record: ResponseRecord): ResponseParams {
+  return {
+    id: record.id,
+    env: record.env,
+    folder: record.folder,
+    type: record.type,
+    files: JSON.stringify(record.files),
+    state: record.state,
+    signature: record.signature,
+    signature_detail: record.signatureDetail ?? null,
+    kind: record.kind ?? null,
+    declaration_id: record.declarationId ?? null,
+    orphan: record.orphan ? 1 : 0,
+    stored_at: record.storedAt,
+    deleted_at: record.deletedAt ?? null,
+    updated_at: record.updatedAt,
+  };
+}
+
+function fromResponseRow(row: ResponseRow, location: string): ResponseRecord {
+  if (row.state !== 'stored' && row.state !== 'deleted') {
+    throw new LedgerStoreError(`${location}: response ${row.id} has unknown state ${row.state}`);
+  }
+  const record: ResponseRecord = {
+    id: row.id,
+    env: row.env as Environment,
+    folder: row.folder as ResponseFolder,
+    type: row.type,
+    files: JSON.parse(row.files) as ResponseFile[],
+    state: row.state,
+    signature: row.signature as ResponseSignatureStatus,
+    orphan: row.orphan === 1,
+    storedAt: row.stored_at,
+    updatedAt: row.updated_at,
+  };
+  if (row.signature_detail !== null) record.signatureDetail = row.signature_detail;
+  if (row.kind !== null) record.kind = row.kind as ResponseKind;
+  if (row.declaration_id !== null) record.declarationId = row.declaration_id;
+  if (row.deleted_at !== null) record.deletedAt = row.deleted_at;
   return record;
 }
 
@@ -302,6 +465,25 @@ function createSqliteLedger(db: Database.Database, location: string, now: () => 
     `SELECT * FROM declarations WHERE source_sha256 = ?
      AND state IN (${committedStates.map(() => '?').join(', ')}) ORDER BY created_at, row_id`,
   );
+  // The tickets table's key starts with the ticket, so this is an index look-up, not a scan.
+  const byTicket = db.prepare<[string], DeclarationRow>(
+    `SELECT d.* FROM tickets t JOIN declarations d ON d.row_id = t.row_id
+     WHERE t.ticket = ? AND d.superseded_at IS NULL
+     ORDER BY d.created_at DESC, d.row_id DESC LIMIT 1`,
+  );
+  const ticketSave = db.prepare<[string, number]>(
+    'INSERT OR IGNORE INTO tickets (ticket, row_id) VALUES (?, ?)',
+  );
+  const responseInsert = db.prepare<ResponseParams>(
+    `INSERT INTO responses (${RESPONSE_COLUMNS.join(', ')})
+     VALUES (${RESPONSE_COLUMNS.map((c) => `@${c}`).join(', ')})`,
+  );
+  // Conditional on the version read in the same transaction, for the same reason as `update`.
+  const responseUpdate = db.prepare<ResponseParams & { expected_updated_at: string }>(
+    `UPDATE responses SET ${RESPONSE_COLUMNS.map((c) => `${c} = @${c}`).join(', ')}
+     WHERE id = @id AND updated_at = @expected_updated_at`,
+  );
+  const responseById = db.prepare<[string], ResponseRow>('SELECT * FROM responses WHERE id = ?');
   const seqUsed = db.prepare<[string, string, string, string], { used: number }>(
     'SELECT 1 AS used FROM declarations WHERE sender = ? AND date = ? AND env = ? AND seq = ?',
   );
@@ -360,11 +542,53 @@ function createSqliteLedger(db: Database.Database, location: string, now: () => 
       expected: readonly DeclarationState[],
       to: DeclarationState,
       patch: Parameters<Ledger['transition']>[3],
+      options: Parameters<Ledger['transition']>[4],
     ) => {
+      const row = byKey.get(id);
+      if (!row) throw new DeclarationNotFoundError(id);
+      const stored = fromRow(row, location);
+      const next = applyTransition(stored, expected, to, patch, now(), options);
+      // The rules hand back the stored record itself for a replayed answer: nothing to write.
+      if (next === stored) return stored;
+      save(next, stored.state);
+      for (const ticket of next.tickets ?? []) ticketSave.run(ticket, row.row_id);
+      return next;
+    },
+  );
+
+  // A renewal or a release: read, decide by the rules, write, under the write lock.
+  const leaseTx = db.transaction(
+    (id: string, decide: (stored: DeclarationRecord) => DeclarationRecord) => {
       const stored = read(byKey.get(id));
       if (!stored) throw new DeclarationNotFoundError(id);
-      const next = applyTransition(stored, expected, to, patch, now());
+      const next = decide(stored);
       save(next, stored.state);
+      return next;
+    },
+  );
+
+  const recordResponseTx = db.transaction((request: Parameters<Ledger['recordResponse']>[0]) => {
+    const record = buildResponseRecord(request, now());
+    const existing = responseById.get(record.id);
+    if (existing) return { record: fromResponseRow(existing, location), created: false };
+    responseInsert.run(toResponseRow(record));
+    return { record, created: true };
+  });
+
+  const updateResponseTx = db.transaction(
+    (id: string, patch: Parameters<Ledger['updateResponse']>[1]) => {
+      const row = responseById.get(id);
+      if (!row) throw new ResponseNotFoundError(id);
+      const stored = fromResponseRow(row, location);
+      const next = applyResponsePatch(stored, patch, now());
+      if (next === stored) return stored;
+      const result = responseUpdate.run({
+        ...toResponseRow(next),
+        expected_updated_at: stored.updatedAt,
+      });
+      if (result.changes !== 1) {
+        throw new LedgerStoreError(`${location}: response ${id} changed under a write lock`);
+      }
       return next;
     },
   );
@@ -393,9 +617,21 @@ function createSqliteLedger(db: Database.Database, location: string, now: () => 
       return run('claiming a declaration', () => claimTx.immediate(request, options));
     },
 
-    async transition(id, from, to, patch) {
+    async transition(id, from, to, patch, options) {
       return run('changing a state', () =>
-        transitionTx.immediate(id, checkTransitionCall(from, to), to, patch),
+        transitionTx.immediate(id, checkTransitionCall(from, to), to, patch, options),
+      );
+    },
+
+    async renewLease(id, owner, leaseMs) {
+      return run('renewing a lease', () =>
+        leaseTx.immediate(id, (stored) => applyLeaseRenewal(stored, owner, leaseMs, now())),
+      );
+    },
+
+    async releaseLease(id, owner) {
+      return run('releasing a lease', () =>
+        leaseTx.immediate(id, (stored) => applyLeaseRelease(stored, owner, now())),
       );
     },
 
@@ -416,6 +652,10 @@ function createSqliteLedger(db: Database.Database, location: string, now: () => 
         const id = keyOfFileName(name);
         return id === undefined ? undefined : read(byKey.get(id));
       });
+    },
+
+    async findByTicket(ticket) {
+      return run('finding a ticket', () => read(byTicket.get(validateTicket(ticket))));
     },
 
     async findLaunchedBySha256(sha256) {
@@ -448,6 +688,49 @@ function createSqliteLedger(db: Database.Database, location: string, now: () => 
           .prepare<string[], DeclarationRow>(sql)
           .all(...params)
           .map((row) => fromRow(row, location));
+      });
+    },
+
+    async recordResponse(request) {
+      return run('recording a response set', () => recordResponseTx.immediate(request));
+    },
+
+    async updateResponse(id, patch) {
+      return run('updating a response set', () => updateResponseTx.immediate(id, patch));
+    },
+
+    async getResponse(id) {
+      return run('reading a response set', () => {
+        const row = responseById.get(id);
+        return row && fromResponseRow(row, location);
+      });
+    },
+
+    async listResponses(filter) {
+      return run('listing response sets', () => {
+        const normalized = normalizeResponseListFilter(filter);
+        const where: string[] = [];
+        const params: (string | number)[] = [];
+        if (normalized.state !== undefined) {
+          where.push('state = ?');
+          params.push(normalized.state);
+        }
+        if (normalized.orphan !== undefined) {
+          where.push('orphan = ?');
+          params.push(normalized.orphan ? 1 : 0);
+        }
+        if (normalized.since !== undefined) {
+          where.push('stored_at >= ?');
+          params.push(normalized.since);
+        }
+        const sql =
+          'SELECT * FROM responses' +
+          (where.length > 0 ? ` WHERE ${where.join(' AND ')}` : '') +
+          ' ORDER BY stored_at, row_id';
+        return db
+          .prepare<(string | number)[], ResponseRow>(sql)
+          .all(...params)
+          .map((row) => fromResponseRow(row, location));
       });
     },
 

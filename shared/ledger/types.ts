@@ -3,12 +3,12 @@
  * its set key `APP.SENDER.DATE.SEQ.ENV`. Timestamps are ISO 8601 strings in UTC so records read
  * the same in SQLite, DynamoDB and JSON output.
  */
-import type { DeclarationKey, UploadFolder } from '../names';
+import type { DeclarationKey, Environment, ResponseFolder, UploadFolder } from '../names';
 
 /**
- * The states of a declaration. A const object rather than a bare union so that later states
- * (answers such as acknowledged, rejected, notified) are added in one place, and every table
- * keyed by state (`STATE_STAGES`, the transition table) fails to compile until it covers them.
+ * The states of a declaration. A const object rather than a bare union so that a state is added
+ * in one place, and every table keyed by state (`STATE_STAGES`, the transition table) fails to
+ * compile until it covers it.
  */
 export const DECLARATION_STATES = {
   /** Claimed in the ledger; nothing sent yet. */
@@ -21,6 +21,12 @@ export const DECLARATION_STATES = {
   launched: 'launched',
   /** Refused before GO (parts removed), with a reason in `failure`. */
   failed: 'failed',
+  /** An ACRF accepted the set; the answer is in `acknowledgement`. */
+  acknowledged: 'acknowledged',
+  /** An ACRF refused the set, with its codes in `acknowledgement.errors`. Terminal. */
+  rejected: 'rejected',
+  /** A NOTIFICATION arrived; its outcome (accepted or not) is the last of `notifications`. */
+  notified: 'notified',
 } as const;
 
 /** A state of a declaration; see DECLARATION_STATES for the meaning of each. */
@@ -35,8 +41,9 @@ export type DeclarationState = (typeof DECLARATION_STATES)[keyof typeof DECLARAT
 export type StateStage = 'live' | 'committed' | 'failed';
 
 /**
- * The stage of every state. A later answer state (acknowledged, rejected...) is `committed`: its
- * GO went out, so its source and its name stay sent whatever the answer.
+ * The stage of every state. The answer states (acknowledged, rejected, notified) are
+ * `committed`: the GO went out, so the source and the name stay sent whatever the answer (the
+ * transfer point refuses a name it has seen, even one it rejected: ACRF-133).
  */
 export const STATE_STAGES = {
   planned: 'live',
@@ -44,6 +51,9 @@ export const STATE_STAGES = {
   launching: 'committed',
   launched: 'committed',
   failed: 'failed',
+  acknowledged: 'committed',
+  rejected: 'committed',
+  notified: 'committed',
 } as const satisfies Record<DeclarationState, StateStage>;
 
 /**
@@ -84,6 +94,41 @@ export interface DeclarationFailure {
   message: string;
 }
 
+/**
+ * The acknowledgement of receipt (ACRF) of a set, as recorded on the declaration. One per
+ * set: the ACRF decides between `acknowledged` and `rejected`.
+ */
+export interface Acknowledgement {
+  /** ReceptionResult/ResultCode 1; must agree with the state moved to. */
+  accepted: boolean;
+  /** The ReceptionResult/ErrorID values, e.g. `ACRF-129`; empty when accepted cleanly. */
+  errors: string[];
+  /** FileReference/ReferenceNbr: the ticket the transfer point gave the file. */
+  ticket?: string;
+  /** The id of the response set that carried the answer (see ResponseRecord.id). */
+  response: string;
+  /** When the answer was recorded or received, ISO 8601 UTC. */
+  at: string;
+}
+
+/** The outcome of one NOTIFICATION about a set, as recorded on the declaration. */
+export interface NotificationOutcome {
+  /** HandlingResult/ResultCode as given (`0` to `4`), kept as text so unknown codes survive. */
+  result: string;
+  /** Only result 1 counts as accepted. */
+  accepted: boolean;
+  /** Accepted with non-blocking anomalies. */
+  withAnomalies: boolean;
+  /** Number of AnomalyReport elements. */
+  anomalyCount: number;
+  /** HandledReference/ReferenceNbr (the declaration's ticket), when given. */
+  ticket?: string;
+  /** The id of the response set that carried the notification. */
+  response: string;
+  /** When the notification was recorded or received, ISO 8601 UTC. */
+  at: string;
+}
+
 /** What the ledger knows about one set of files. */
 export interface DeclarationRecord {
   /** The set key `APP.SENDER.DATE.SEQ.ENV` (formatDeclarationKey). */
@@ -114,6 +159,28 @@ export interface DeclarationRecord {
    * history, and its source stays known as sent) but `get(id)` returns its successor.
    */
   supersededAt?: string;
+  /**
+   * Ticket numbers the transfer point gave this set (the ACRF's and the notifications'), in the
+   * order they arrived, each once. Absent until the first answer with a ticket.
+   */
+  tickets?: string[];
+  /** The ACRF, once one moved the set to `acknowledged` or `rejected`. */
+  acknowledgement?: Acknowledgement;
+  /** Every notification recorded, oldest first. Absent until the first. */
+  notifications?: NotificationOutcome[];
+  /**
+   * The run that holds the set's lease: the token it claimed with (ClaimOptions.owner). Only a
+   * live set has one; a move to a committed or failed state removes it, and so does
+   * `releaseLease`. A live set without one (released, or recorded before leases existed) is
+   * free for the next claim of its source to take.
+   */
+  owner?: string;
+  /**
+   * When the lease of `owner` ends, ISO 8601 UTC. From that instant on (`leaseUntil <= now`)
+   * a claim of the same source by another run takes the set over; before it, such a claim is
+   * refused with SendInProgressError. Present exactly when `owner` is.
+   */
+  leaseUntil?: string;
 }
 
 /** What a sender asks the ledger to record before sending anything. */
@@ -129,10 +196,33 @@ export interface ClaimRequest {
 /** Options of a claim. */
 export interface ClaimOptions {
   /**
+   * The claiming run's lease token: a random value the caller makes once per run (one
+   * `crypto.randomUUID()` per send) and passes on every later call about the set
+   * (`transition`, `renewLease`, `releaseLease`). 1 to 128 printable characters.
+   */
+  owner: string;
+  /**
+   * How long the lease lasts from the claim, in ms: a whole number from 1 to 86,400,000 (a
+   * day). Default 120,000 (DEFAULT_LEASE_MS). The holder extends it with `renewLease`.
+   */
+  leaseMs?: number;
+  /**
    * Send again a source or a name the ledger counts as sent (an operator's explicit flag).
-   * Never allows two live uploads of one name. Default false.
+   * Never allows two live uploads of one name, nor takes over a lease. Default false.
    */
   resend?: boolean;
+}
+
+/** Options of a state change. */
+export interface TransitionOptions {
+  /**
+   * The lease token of the run making the change. While the set is live, the change is made
+   * only if this run holds its lease (`owner` equal), else LeaseLostError: a run that another
+   * took the set from must not move it. Once the set left the live stages it has no lease, and
+   * the expected states alone guard the change. Without it, the lease is not looked at (the
+   * receive path, an operator's repair).
+   */
+  owner?: string;
 }
 
 /** Outcome of a successful claim. */
@@ -153,6 +243,18 @@ export interface TransitionPatch {
   failure?: DeclarationFailure;
   /** ISO time the GO was confirmed; defaults to now when moving to `launched`. */
   launchedAt?: string;
+  /**
+   * Required when moving to `acknowledged` (accepted true) or `rejected` (accepted false),
+   * refused otherwise. Its ticket joins `tickets`. An acknowledgement whose response is already
+   * recorded on the set makes the call a replay: it resolves with the record unchanged.
+   */
+  acknowledgement?: Acknowledgement;
+  /**
+   * Required when moving to `notified`, refused otherwise; appended to `notifications`, its
+   * ticket joins `tickets`. A notification whose response is already recorded on the set makes
+   * the call a replay: it resolves with the record unchanged, nothing appended twice.
+   */
+  notification?: NotificationOutcome;
 }
 
 /** Filter of `Ledger.list`. */
@@ -169,4 +271,97 @@ export interface ListFilter {
 export interface LedgerOptions {
   /** The clock, for timestamps; default `() => new Date()`. Tests pin it. */
   now?: () => Date;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Response sets: what the transfer point wrote in an OUT folder, once copied to our store.
+// ---------------------------------------------------------------------------------------------
+
+/** Role of a file in a response set: FO/CO data, its FS signature, or the GO marker. */
+export type ResponseFileRole = 'data' | 'signature' | 'go';
+
+/** One file of a response set, as stored and verified. */
+export interface ResponseFile {
+  /** The server's file name, e.g. `FO.ACRF.999999.20261125.00001.T`. */
+  name: string;
+  /** Size in bytes of what was stored. */
+  size: number;
+  /** SHA-256 of what was stored, lower-case hex. */
+  sha256: string;
+  /** Where the object store keeps it (a path under the local folder, or an S3 key). */
+  storeKey: string;
+  role: ResponseFileRole;
+}
+
+/** Whether a response set is still on the server: `deleted` once removed from its OUT folder. */
+export type ResponseState = 'stored' | 'deleted';
+
+/** What the check of the transfer point's signature on a response found. */
+export type ResponseSignatureStatus = 'unchecked' | 'valid' | 'invalid' | 'missing';
+
+/** What a response set turned out to be once read. */
+export type ResponseKind = 'acrf' | 'notification' | 'other' | 'malformed';
+
+/** What the ledger knows about one response set. */
+export interface ResponseRecord {
+  /**
+   * The set id: fields 2 to 6 of its names, plus NPARTS when the names carry it
+   * (`ACRF.999999.20261125.00001.T`, `NOTI.999999.20261125.00002.R.1`).
+   */
+  id: string;
+  env: Environment;
+  /** The response folder it came from (OUT, OUTTEST, OUTTEST-S). */
+  folder: ResponseFolder;
+  /** The response type, field 2 (ACRF, NOTI...; unknown types are kept too). */
+  type: string;
+  files: ResponseFile[];
+  state: ResponseState;
+  signature: ResponseSignatureStatus;
+  /** Why the signature is invalid or missing, for people. */
+  signatureDetail?: string;
+  kind?: ResponseKind;
+  /** The declaration (set key) the answer was tied to. */
+  declarationId?: string;
+  /**
+   * True when the answer (or one of its forms: a document may answer several files) matched no
+   * declaration. Independent of `declarationId` for that reason.
+   */
+  orphan: boolean;
+  storedAt: string;
+  /** When the set was removed from the server. */
+  deletedAt?: string;
+  updatedAt: string;
+}
+
+/** A response set to record: state starts `stored`, the ledger sets the timestamps. */
+export type NewResponse = Omit<ResponseRecord, 'state' | 'storedAt' | 'deletedAt' | 'updatedAt'>;
+
+/** Outcome of `Ledger.recordResponse`. */
+export interface RecordResponseResult {
+  /** The record: new, or the one already held under this id (unchanged). */
+  record: ResponseRecord;
+  /** False when a set with this id was already recorded: a re-run never stores it twice. */
+  created: boolean;
+}
+
+/** Changes `Ledger.updateResponse` may make. */
+export interface ResponsePatch {
+  /** Only ever `stored -> deleted`; sets `deletedAt` the first time. */
+  state?: 'deleted';
+  /** A new verdict; it replaces `signatureDetail` too (cleared when none is given). */
+  signature?: ResponseSignatureStatus;
+  signatureDetail?: string;
+  kind?: ResponseKind;
+  /** Set once: a response tied to one declaration is never moved to another. */
+  declarationId?: string;
+  orphan?: boolean;
+}
+
+/** Filter of `Ledger.listResponses`. */
+export interface ResponseListFilter {
+  /** Only sets stored at or after this ISO time. */
+  since?: string;
+  /** Only orphans (true) or only non-orphans (false). */
+  orphan?: boolean;
+  state?: ResponseState;
 }

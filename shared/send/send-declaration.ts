@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
 import { DeclarationContentChecker } from '../content';
 import { OnssTransferError } from '../errors';
-import type { DeclarationRecord, Ledger, SentFile } from '../ledger';
+import type { ClaimResult, DeclarationRecord, Ledger, SentFile } from '../ledger';
 import { STATE_STAGES } from '../ledger';
 import { MAX_FILE_BYTES, todayInBrussels, type DeclarationKey, type Environment } from '../names';
 import {
@@ -112,6 +112,13 @@ interface WholeSource {
  * whose GO may have left is never sent again. A transient network failure
  * that outlasts the retries leaves the set `uploading`: the next run of the
  * same source resumes it under the same names.
+ *
+ * Each call is one run with its own lease token: the claim leases the set to
+ * it, every state change is made as its owner, and the lease is renewed before
+ * each part and before the GO. A run of the same source that starts while the
+ * lease runs is refused (SEND_IN_PROGRESS); a run whose lease was taken over
+ * stops (LEASE_LOST) before touching the set again. A run that stops with its
+ * set still live releases the lease, so the next run resumes it at once.
  */
 export async function sendDeclaration(
   request: SendRequest,
@@ -122,9 +129,11 @@ export async function sendDeclaration(
   const emit = context.onEvent ?? (() => undefined);
   const { ledger } = context;
   const key = await resolveKey(request, ledger, now());
-  let plan = planDeclaration(request.source.size, key, request.plan);
+  const plan = planDeclaration(request.source.size, key, request.plan);
   requireMaterial(plan, context, now());
   const session = lazySession(context.connector);
+  // This run's lease token: the ledger lets only its holder move the set or renew its lease.
+  const owner = randomUUID();
   try {
     await retireOlderVersions(request, context, session, emit);
     const claim = await ledger.claim(
@@ -135,48 +144,106 @@ export async function sendDeclaration(
         source: request.source.identity,
         files: plannedFiles(plan),
       },
-      { resend: request.resend ?? false },
+      { owner, resend: request.resend ?? false },
     );
-    if (claim.resumed) {
-      // A resumed set keeps its own names, part size and signing, whatever today's flags say:
-      // its files may already be on the server.
-      plan = planFromRecord(claim.record, request);
-      requireMaterial(plan, context, now());
-    }
-    emit({ type: 'planned', plan, resumed: claim.resumed });
-    await ledger.transition(plan.setId, ['planned', 'uploading'], 'uploading');
-    const transport = await session.get();
-    let uploaded: { files: SentFile[]; sha256: string };
+    const setId = claim.record.id;
     try {
-      uploaded = await uploadParts(request, context, transport, plan, emit);
-      await request.source.assertUnchanged();
-      await refuseDuplicateContent(ledger, plan, uploaded.sha256, request.resend ?? false);
-      await confirmSet(transport, plan, uploaded.files, emit);
+      return await sendClaimed(request, context, claim, plan, owner, session, started, emit);
     } catch (error) {
-      await abandon(error, ledger, transport, plan, emit);
+      // A set left live (a network failure, a refusal before the parts were removed) is free
+      // for the next run at once; one that moved on, or that another run holds, is not ours.
+      await ledger.releaseLease(setId, owner).catch(() => undefined);
       throw error;
     }
-    await ledger.transition(plan.setId, 'uploading', 'launching', {
-      sourceSha256: uploaded.sha256,
-      sourceSize: request.source.size,
-      files: uploaded.files,
-    });
-    await launch(transport, plan);
-    const record = await ledger.transition(plan.setId, 'launching', 'launched', {
-      launchedAt: now().toISOString(),
-      files: [...uploaded.files, { name: plan.go, size: 0, role: 'GO' }],
-    });
-    emit({ type: 'launched', go: plan.go });
-    return {
-      record,
-      plan,
-      resumed: claim.resumed,
-      sha256: uploaded.sha256,
-      durationMs: Date.now() - started,
-    };
   } finally {
     await session.close();
   }
+}
+
+// A third of the ledger's default lease (120 s): two renewals may fail before it runs out.
+const LEASE_HEARTBEAT_MS = 40_000;
+
+/** The send after a successful claim: upload, confirm, launch, all as the lease's owner. */
+async function sendClaimed(
+  request: SendRequest,
+  context: SendContext,
+  claim: ClaimResult,
+  planned: SendPlan,
+  owner: string,
+  session: { get: () => Promise<Transport> },
+  started: number,
+  emit: (event: SendEvent) => void,
+): Promise<SendResult> {
+  const { ledger } = context;
+  const now = context.now ?? (() => new Date());
+  let plan = planned;
+  if (claim.resumed) {
+    // A resumed set keeps its own names, part size and signing, whatever today's flags say:
+    // its files may already be on the server.
+    plan = planFromRecord(claim.record, request);
+    requireMaterial(plan, context, now());
+  }
+  const asOwner = { owner };
+  // Throws LeaseLostError when another run took the set over: stop before touching it again.
+  const renew = async (): Promise<void> => {
+    await ledger.renewLease(plan.setId, owner);
+  };
+  emit({ type: 'planned', plan, resumed: claim.resumed });
+  await ledger.transition(plan.setId, ['planned', 'uploading'], 'uploading', undefined, asOwner);
+  const transport = await session.get();
+  // A part of 200 MB on a slow line outlasts a lease: renew it on a timer while uploading,
+  // and remember a loss so that this run stops before the GO.
+  let lost: unknown;
+  const heartbeat = setInterval(() => {
+    renew().catch((error: unknown) => {
+      lost ??= error;
+    });
+  }, LEASE_HEARTBEAT_MS);
+  heartbeat.unref();
+  let uploaded: { files: SentFile[]; sha256: string };
+  try {
+    uploaded = await uploadParts(request, context, transport, plan, renew, emit);
+    await request.source.assertUnchanged();
+    await refuseDuplicateContent(ledger, plan, uploaded.sha256, request.resend ?? false);
+    await confirmSet(transport, plan, uploaded.files, emit);
+  } catch (error) {
+    clearInterval(heartbeat);
+    await abandon(error, ledger, transport, plan, owner, emit);
+    throw error;
+  }
+  clearInterval(heartbeat);
+  if (lost !== undefined) throw lost;
+  await renew();
+  await ledger.transition(
+    plan.setId,
+    'uploading',
+    'launching',
+    {
+      sourceSha256: uploaded.sha256,
+      sourceSize: request.source.size,
+      files: uploaded.files,
+    },
+    asOwner,
+  );
+  await launch(transport, plan);
+  const record = await ledger.transition(
+    plan.setId,
+    'launching',
+    'launched',
+    {
+      launchedAt: now().toISOString(),
+      files: [...uploaded.files, { name: plan.go, size: 0, role: 'GO' }],
+    },
+    asOwner,
+  );
+  emit({ type: 'launched', go: plan.go });
+  return {
+    record,
+    plan,
+    resumed: claim.resumed,
+    sha256: uploaded.sha256,
+    durationMs: Date.now() - started,
+  };
 }
 
 /** A transport session opened on first use, so refusals before any transfer open none. */
@@ -280,6 +347,7 @@ async function uploadParts(
   context: SendContext,
   transport: Transport,
   plan: SendPlan,
+  renew: () => Promise<void>,
   emit: (event: SendEvent) => void,
 ): Promise<{ files: SentFile[]; sha256: string }> {
   const algorithm = request.digest ?? DEFAULT_DIGEST;
@@ -291,7 +359,7 @@ async function uploadParts(
     fed: 0,
   };
   try {
-    return await uploadEachPart(request, context, transport, plan, whole, algorithm, emit);
+    return await uploadEachPart(request, context, transport, plan, whole, algorithm, renew, emit);
   } finally {
     await whole.hash?.destroy();
   }
@@ -304,11 +372,13 @@ async function uploadEachPart(
   plan: SendPlan,
   whole: WholeSource,
   algorithm: DigestAlgorithm,
+  renew: () => Promise<void>,
   emit: (event: SendEvent) => void,
 ): Promise<{ files: SentFile[]; sha256: string }> {
   const files: SentFile[] = [];
   let sha256 = '';
   for (const part of plan.parts) {
+    await renew(); // a run that lost the set uploads nothing more over another run's parts
     const digest = await uploadPart(
       request,
       context,
@@ -561,23 +631,32 @@ async function launch(transport: Transport, plan: SendPlan): Promise<void> {
  * After a failure before GO: a refusal of the declaration itself removes the
  * set's files from the server (whatever plan put them there) and records the
  * reason, naming any file that could not be removed; a transport failure
- * leaves the set `uploading` for a resume.
+ * leaves the set `uploading` for a resume. Only while this run still holds
+ * the lease (renewed first, so it lasts through the removal): the files of a
+ * set another run took over are that run's.
  */
 async function abandon(
   error: unknown,
   ledger: Ledger,
   transport: Transport,
   plan: SendPlan,
+  owner: string,
   emit: (event: SendEvent) => void,
 ): Promise<void> {
   if (isTransientTransportError(error) || !(error instanceof OnssTransferError)) return;
   try {
-    const record = await ledger.get(plan.setId);
-    if (record?.state !== 'uploading') return;
+    const record = await ledger.renewLease(plan.setId, owner);
+    if (record.state !== 'uploading') return;
     const leftovers = await removeSetFiles(transport, plan.folder, plan.setId, emit);
-    await ledger.transition(plan.setId, 'uploading', 'failed', {
-      failure: { code: error.code, message: `${error.message}${describeLeftovers(leftovers)}` },
-    });
+    await ledger.transition(
+      plan.setId,
+      'uploading',
+      'failed',
+      {
+        failure: { code: error.code, message: `${error.message}${describeLeftovers(leftovers)}` },
+      },
+      { owner },
+    );
   } catch {
     // The original failure is what the caller must see; the set stays resumable.
   }

@@ -1,6 +1,6 @@
 import { SequenceExhaustedError, createMemoryLedger } from '../../shared/ledger';
 import { describeLedgerContract } from './contract';
-import { DATE, SENDER, claimRequest, source } from './fixtures';
+import { DATE, SENDER, claimRequest, own, source } from './fixtures';
 
 describeLedgerContract('memory', (options) => createMemoryLedger(options));
 
@@ -9,7 +9,7 @@ describe('memory ledger', () => {
     // Prepare: 99998 allocations, then 99999 given by hand
     const ledger = createMemoryLedger();
     for (let i = 1; i < 99_999; i += 1) await ledger.nextSequence(SENDER, DATE, 'T');
-    await ledger.claim(claimRequest('99999', source('a'), { env: 'T' }));
+    await ledger.claim(claimRequest('99999', source('a'), { env: 'T' }), own());
 
     // Act
     const outcome = ledger.nextSequence(SENDER, DATE, 'T');
@@ -26,7 +26,7 @@ describe('memory ledger', () => {
     // Prepare
     const one = createMemoryLedger();
     const two = createMemoryLedger();
-    await one.claim(claimRequest('00001', source('a')));
+    await one.claim(claimRequest('00001', source('a')), own());
 
     // Act / Assess
     expect(await two.get('DMFA.101380.20260701.00001.R')).toBeUndefined();

@@ -12,7 +12,22 @@ import {
 } from '../../shared/ledger';
 import type { Ledger } from '../../shared/ledger';
 import { describeLedgerContract } from './contract';
-import { DATE, SENDER, claimRequest, idOf, source } from './fixtures';
+import {
+  DATE,
+  SENDER,
+  acknowledgement,
+  claimRequest,
+  idOf,
+  keyOf,
+  newResponse,
+  notification,
+  OTHER_OWNER,
+  OWNER,
+  own,
+  planFiles,
+  responseIdOf,
+  source,
+} from './fixtures';
 import type { WorkerInput, WorkerJob, WorkerOutput } from './helpers/ledger-worker';
 
 let root: string;
@@ -71,28 +86,81 @@ describe('sqlite ledger: the file', () => {
           { name: 'declarations_sha256', unique: 0 },
         ]),
       );
+      const responseIndexes = db
+        .prepare<[], { origin: string; unique: number }>(
+          'SELECT origin, "unique" FROM pragma_index_list(\'responses\')',
+        )
+        .all();
+      expect(responseIndexes).toContainEqual({ origin: 'u', unique: 1 });
+      // findByTicket reads the tickets table by its key, never every declaration.
+      const plan = db
+        .prepare<[], { detail: string }>(
+          "EXPLAIN QUERY PLAN SELECT row_id FROM tickets WHERE ticket = 'T-1'",
+        )
+        .all();
+      expect(plan.map((step) => step.detail).join(' ')).toMatch(/SEARCH tickets USING PRIMARY KEY/);
     } finally {
       db.close();
     }
   });
 
-  it('keeps states and sequences across close and reopen', async () => {
+  it('keeps answers, tickets and response sets across close and reopen', async () => {
     // Prepare
     const path = freshPath();
     const first = open(path);
-    const seq = await first.nextSequence(SENDER, DATE, 'R');
-    await first.nextSequence(SENDER, DATE, 'R');
-    const { record } = await first.claim(claimRequest(seq, source('a')));
-    await first.transition(record.id, 'planned', 'uploading', { sourceSize: 42 });
+    const { record } = await first.claim(claimRequest('00001', source('a')), own());
+    await first.transition(record.id, 'planned', 'uploading');
+    await first.transition(record.id, 'uploading', 'launching');
+    await first.transition(record.id, 'launching', 'acknowledged', {
+      acknowledgement: acknowledgement(responseIdOf('00001'), { ticket: 'F1' }),
+    });
+    const notified = await first.transition(record.id, 'acknowledged', 'notified', {
+      notification: notification(responseIdOf('00002', 'NOTI'), { ticket: 'D1' }),
+    });
+    const { record: response } = await first.recordResponse(newResponse('00001'));
     await first.close();
 
     // Act
     const second = open(path);
 
     // Assess
-    expect(await second.get(record.id)).toMatchObject({ state: 'uploading', sourceSize: 42 });
+    expect(await second.get(record.id)).toEqual(notified);
+    expect(await second.findByTicket('D1')).toEqual(notified);
+    expect(await second.getResponse(response.id)).toEqual(response);
+    expect(await second.recordResponse(newResponse('00001'))).toEqual({
+      created: false,
+      record: response,
+    });
+  });
+
+  it('keeps states, leases and sequences across close and reopen', async () => {
+    // Prepare
+    const path = freshPath();
+    const first = open(path);
+    const seq = await first.nextSequence(SENDER, DATE, 'R');
+    await first.nextSequence(SENDER, DATE, 'R');
+    const { record } = await first.claim(claimRequest(seq, source('a')), own());
+    const uploading = await first.transition(record.id, 'planned', 'uploading', {
+      sourceSize: 42,
+    });
+    await first.close();
+
+    // Act
+    const second = open(path);
+
+    // Assess: the lease too, so another run is still kept out
+    expect(await second.get(record.id)).toEqual(uploading);
+    expect(uploading).toMatchObject({
+      state: 'uploading',
+      sourceSize: 42,
+      owner: OWNER,
+      leaseUntil: record.leaseUntil,
+    });
+    await expect(
+      second.claim(claimRequest('00009', source('a')), own({}, OTHER_OWNER)),
+    ).rejects.toMatchObject({ code: 'SEND_IN_PROGRESS' });
     expect(await second.nextSequence(SENDER, DATE, 'R')).toBe('00003');
-    expect(await second.claim(claimRequest('00009', source('a')))).toMatchObject({
+    expect(await second.claim(claimRequest('00009', source('a')), own())).toMatchObject({
       resumed: true,
       record: { id: record.id, attempt: 2 },
     });
@@ -125,11 +193,11 @@ describe('sqlite ledger: the file', () => {
     const reader = open(path);
 
     // Act
-    const { record } = await writer.claim(claimRequest('00001', source('a')));
+    const { record } = await writer.claim(claimRequest('00001', source('a')), own());
 
     // Assess
     expect(await reader.get(record.id)).toEqual(record);
-    await expect(reader.claim(claimRequest('00002', source('a')))).resolves.toMatchObject({
+    await expect(reader.claim(claimRequest('00002', source('a')), own())).resolves.toMatchObject({
       resumed: true,
     });
   });
@@ -139,7 +207,7 @@ describe('sqlite ledger: the file', () => {
     const path = freshPath();
     const ledger = open(path);
     await ledger.nextSequence(SENDER, DATE, 'R');
-    await ledger.claim(claimRequest('99999', source('a')));
+    await ledger.claim(claimRequest('99999', source('a')), own());
     const db = new Database(path);
     db.prepare('UPDATE sequences SET last = 99998').run();
     db.close();
@@ -157,6 +225,290 @@ describe('sqlite ledger: the file', () => {
     check.close();
   });
 
+  /** The version-1 schema as released, written out so a later edit of the code cannot hide. */
+  const V1_SCHEMA = `
+    CREATE TABLE declarations (
+      row_id          INTEGER PRIMARY KEY AUTOINCREMENT,
+      set_key         TEXT    NOT NULL,
+      app             TEXT    NOT NULL,
+      sender          TEXT    NOT NULL,
+      date            TEXT    NOT NULL,
+      seq             TEXT    NOT NULL,
+      env             TEXT    NOT NULL,
+      nparts          INTEGER NOT NULL,
+      source_kind     TEXT    NOT NULL CHECK (source_kind IN ('file', 'object')),
+      source_id       TEXT    NOT NULL,
+      source_version  TEXT    NOT NULL,
+      source_sha256   TEXT,
+      source_size     INTEGER,
+      folder          TEXT    NOT NULL,
+      files           TEXT    NOT NULL,
+      state           TEXT    NOT NULL,
+      failure_code    TEXT,
+      failure_message TEXT,
+      attempt         INTEGER NOT NULL,
+      created_at      TEXT    NOT NULL,
+      updated_at      TEXT    NOT NULL,
+      launched_at     TEXT,
+      superseded_at   TEXT
+    );
+    CREATE UNIQUE INDEX declarations_set_key ON declarations (set_key) WHERE superseded_at IS NULL;
+    CREATE INDEX declarations_source ON declarations (source_kind, source_id, source_version);
+    CREATE INDEX declarations_sha256 ON declarations (source_sha256) WHERE source_sha256 IS NOT NULL;
+    CREATE INDEX declarations_scope ON declarations (sender, date, env, seq);
+    CREATE INDEX declarations_created ON declarations (created_at);
+    CREATE TABLE sequences (
+      sender TEXT    NOT NULL,
+      date   TEXT    NOT NULL,
+      env    TEXT    NOT NULL,
+      last   INTEGER NOT NULL,
+      PRIMARY KEY (sender, date, env)
+    ) WITHOUT ROWID;
+  `;
+
+  /** Writes a version-1 ledger file holding one launched set and a sequence counter. */
+  function writeV1File(path: string, extra = ''): void {
+    mkdirSync(join(path, '..'), { recursive: true });
+    const db = new Database(path);
+    try {
+      db.exec(V1_SCHEMA + extra);
+      db.prepare(
+        `INSERT INTO declarations (set_key, app, sender, date, seq, env, nparts, source_kind,
+           source_id, source_version, source_sha256, source_size, folder, files, state, attempt,
+           created_at, updated_at, launched_at)
+         VALUES (@id, 'DMFA', @sender, @date, '00001', 'R', 1, 'file', '/data/a.xml', 'v1',
+           @sha, 100, 'IN', @files, 'launched', 1, '2026-07-01T08:00:00.000Z',
+           '2026-07-01T08:00:05.000Z', '2026-07-01T08:00:05.000Z')`,
+      ).run({
+        id: idOf('00001'),
+        sender: SENDER,
+        date: DATE,
+        sha: 'a'.repeat(64),
+        files: JSON.stringify([{ name: `GO.${idOf('00001')}.1`, size: 0, role: 'GO' }]),
+      });
+      db.prepare('INSERT INTO sequences (sender, date, env, last) VALUES (?, ?, ?, 1)').run(
+        SENDER,
+        DATE,
+        'R',
+      );
+      db.pragma('user_version = 1');
+    } finally {
+      db.close();
+    }
+  }
+
+  it('migrates a version-1 file in place: its sets read back and answers can follow', async () => {
+    // Prepare
+    const path = freshPath();
+    writeV1File(path);
+
+    // Act
+    const ledger = open(path);
+
+    // Assess: the old row as it was, with none of the new fields
+    expect(await ledger.get(idOf('00001'))).toEqual({
+      id: idOf('00001'),
+      key: { app: 'DMFA', sender: SENDER, date: DATE, seq: '00001', env: 'R' },
+      nparts: 1,
+      source: source('a'),
+      sourceSha256: 'a'.repeat(64),
+      sourceSize: 100,
+      folder: 'IN',
+      files: [{ name: `GO.${idOf('00001')}.1`, size: 0, role: 'GO' }],
+      state: 'launched',
+      attempt: 1,
+      createdAt: '2026-07-01T08:00:00.000Z',
+      updatedAt: '2026-07-01T08:00:05.000Z',
+      launchedAt: '2026-07-01T08:00:05.000Z',
+    });
+    // ...the new methods work on it...
+    const acknowledged = await ledger.transition(idOf('00001'), 'launched', 'acknowledged', {
+      acknowledgement: acknowledgement(responseIdOf('00001'), { ticket: 'F1' }),
+    });
+    expect(await ledger.findByTicket('F1')).toEqual(acknowledged);
+    const { created } = await ledger.recordResponse(newResponse('00001'));
+    expect(created).toBe(true);
+    expect(await ledger.listResponses()).toHaveLength(1);
+    // ...the old rules still hold, and the counter carried over
+    await expect(ledger.claim(claimRequest('00002', source('a')), own())).rejects.toMatchObject({
+      code: 'DUPLICATE_SOURCE',
+    });
+    expect(await ledger.nextSequence(SENDER, DATE, 'R')).toBe('00002');
+    const db = new Database(path, { readonly: true });
+    expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_LEDGER_SCHEMA_VERSION);
+    db.close();
+  });
+
+  it('leaves a version-1 file as it was when its migration fails', () => {
+    // Prepare: a v1 file that already has a table of the name the migration creates
+    const path = freshPath();
+    writeV1File(path, 'CREATE TABLE responses (x TEXT);');
+
+    // Act
+    const act = () => open(path);
+
+    // Assess: one transaction, so nothing of version 2 was kept
+    expect(act).toThrow(LedgerStoreError);
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(1);
+      const columns = db
+        .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('declarations')")
+        .all()
+        .map((column) => column.name);
+      expect(columns).not.toContain('tickets');
+      const tables = db
+        .prepare<[], { name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .all()
+        .map((table) => table.name);
+      expect(tables).not.toContain('tickets');
+    } finally {
+      db.close();
+    }
+  });
+
+  /** The 1 -> 2 step as released (the answers), written out like V1_SCHEMA. */
+  const V2_STEP = `
+    ALTER TABLE declarations ADD COLUMN tickets TEXT;
+    ALTER TABLE declarations ADD COLUMN acknowledgement TEXT;
+    ALTER TABLE declarations ADD COLUMN notifications TEXT;
+    CREATE TABLE tickets (
+      ticket TEXT    NOT NULL,
+      row_id INTEGER NOT NULL REFERENCES declarations (row_id),
+      PRIMARY KEY (ticket, row_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE responses (
+      row_id           INTEGER PRIMARY KEY AUTOINCREMENT,
+      id               TEXT    NOT NULL UNIQUE,
+      env              TEXT    NOT NULL,
+      folder           TEXT    NOT NULL,
+      type             TEXT    NOT NULL,
+      files            TEXT    NOT NULL,
+      state            TEXT    NOT NULL,
+      signature        TEXT    NOT NULL,
+      signature_detail TEXT,
+      kind             TEXT,
+      declaration_id   TEXT,
+      orphan           INTEGER NOT NULL,
+      stored_at        TEXT    NOT NULL,
+      deleted_at       TEXT,
+      updated_at       TEXT    NOT NULL
+    );
+    CREATE INDEX responses_stored ON responses (stored_at);
+  `;
+
+  /**
+   * Writes a version-2 ledger file: the launched set of writeV1File, acknowledged with a
+   * ticket, and a set of source b left uploading by a run that died, before leases existed.
+   */
+  function writeV2File(path: string, extra = ''): void {
+    writeV1File(path, V2_STEP);
+    const db = new Database(path);
+    try {
+      db.prepare(
+        `UPDATE declarations SET state = 'acknowledged', tickets = '["F1"]',
+           acknowledgement = @ack WHERE set_key = @id`,
+      ).run({
+        id: idOf('00001'),
+        ack: JSON.stringify(acknowledgement(responseIdOf('00001'), { ticket: 'F1' })),
+      });
+      db.prepare('INSERT INTO tickets (ticket, row_id) VALUES (?, 1)').run('F1');
+      db.prepare(
+        `INSERT INTO declarations (set_key, app, sender, date, seq, env, nparts, source_kind,
+           source_id, source_version, folder, files, state, attempt, created_at, updated_at)
+         VALUES (@id, 'DMFA', @sender, @date, '00002', 'R', 1, 'file', '/data/b.xml', 'v1',
+           'IN', @files, 'uploading', 1, '2026-07-01T09:00:00.000Z',
+           '2026-07-01T09:00:01.000Z')`,
+      ).run({
+        id: idOf('00002'),
+        sender: SENDER,
+        date: DATE,
+        files: JSON.stringify(planFiles(keyOf('00002'))),
+      });
+      db.exec(extra);
+      db.pragma('user_version = 2');
+    } finally {
+      db.close();
+    }
+  }
+
+  it('migrates a version-2 file in place: live sets have no lease, and the next run takes one', async () => {
+    // Prepare
+    const path = freshPath();
+    writeV2File(path);
+
+    // Act
+    const ledger = open(path);
+
+    // Assess: the rows as they were, with no lease
+    const stuck = await ledger.get(idOf('00002'));
+    expect(stuck).toEqual({
+      id: idOf('00002'),
+      key: keyOf('00002'),
+      nparts: 1,
+      source: source('b'),
+      folder: 'IN',
+      files: planFiles(keyOf('00002')),
+      state: 'uploading',
+      attempt: 1,
+      createdAt: '2026-07-01T09:00:00.000Z',
+      updatedAt: '2026-07-01T09:00:01.000Z',
+    });
+    expect(await ledger.findByTicket('F1')).toMatchObject({
+      id: idOf('00001'),
+      state: 'acknowledged',
+    });
+    expect((await ledger.get(idOf('00001')))?.owner).toBeUndefined();
+    // ...the set left uploading is resumed by the first run that comes, which takes the lease
+    const resumed = await ledger.claim(claimRequest('00009', source('b')), own({}, OTHER_OWNER));
+    expect(resumed).toMatchObject({
+      resumed: true,
+      record: { id: idOf('00002'), attempt: 2, owner: OTHER_OWNER },
+    });
+    await expect(ledger.claim(claimRequest('00009', source('b')), own())).rejects.toMatchObject({
+      code: 'SEND_IN_PROGRESS',
+    });
+    // ...and the earlier rules still hold
+    await expect(ledger.claim(claimRequest('00003', source('a')), own())).rejects.toMatchObject({
+      code: 'DUPLICATE_SOURCE',
+    });
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_LEDGER_SCHEMA_VERSION);
+      expect(SQLITE_LEDGER_SCHEMA_VERSION).toBe(3);
+      const columns = db
+        .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('declarations')")
+        .all()
+        .map((column) => column.name);
+      expect(columns).toEqual(expect.arrayContaining(['owner', 'lease_until']));
+    } finally {
+      db.close();
+    }
+  });
+
+  it('leaves a version-2 file as it was when its migration fails', () => {
+    // Prepare: a v2 file that already has a column of a name the migration adds
+    const path = freshPath();
+    writeV2File(path, 'ALTER TABLE declarations ADD COLUMN owner TEXT;');
+
+    // Act
+    const act = () => open(path);
+
+    // Assess: one transaction, so nothing of version 3 was kept
+    expect(act).toThrow(LedgerStoreError);
+    const db = new Database(path, { readonly: true });
+    try {
+      expect(db.pragma('user_version', { simple: true })).toBe(2);
+      const columns = db
+        .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('declarations')")
+        .all()
+        .map((column) => column.name);
+      expect(columns).not.toContain('lease_until');
+    } finally {
+      db.close();
+    }
+  });
+
   it('refuses a file written by a newer schema', () => {
     // Prepare
     const path = freshPath();
@@ -170,7 +522,7 @@ describe('sqlite ledger: the file', () => {
 
     // Assess
     expect(act).toThrow(LedgerSchemaError);
-    expect(act).toThrow(/schema version 2 is newer/);
+    expect(act).toThrow(`schema version ${SQLITE_LEDGER_SCHEMA_VERSION + 1} is newer`);
   });
 
   it('wraps a file that cannot be opened in LedgerStoreError, keeping the cause', () => {
@@ -201,7 +553,7 @@ describe('sqlite ledger: the file', () => {
     const started = Date.now();
 
     // Act
-    const outcome = ledger.claim(claimRequest('00001', source('a')));
+    const outcome = ledger.claim(claimRequest('00001', source('a')), own());
 
     // Assess
     await expect(outcome).rejects.toMatchObject({
@@ -212,7 +564,7 @@ describe('sqlite ledger: the file', () => {
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
     other.exec('ROLLBACK');
     other.close();
-    await expect(ledger.claim(claimRequest('00001', source('a')))).resolves.toMatchObject({
+    await expect(ledger.claim(claimRequest('00001', source('a')), own())).resolves.toMatchObject({
       resumed: false,
     });
   });
@@ -247,12 +599,49 @@ describe('sqlite ledger: workers racing on one file', () => {
     return Promise.all(runs);
   }
 
-  it('lets exactly one of several claims of one source create the set', async () => {
-    // Prepare: every worker asks its own key for the same source, on a file nobody opened yet
+  it('lets exactly one of several runs sending one source at once have it; the others get SEND_IN_PROGRESS', async () => {
+    // Prepare: every worker is a run of its own (its own owner token) asking its own key for
+    // the same source, on a file nobody opened yet
     const path = freshPath();
     const jobs: WorkerJob[] = Array.from({ length: WORKERS }, (_, i) => ({
       kind: 'claim',
       request: claimRequest(`0000${i + 1}`, source('same')),
+      options: own({}, `run-${i}`),
+    }));
+
+    // Act
+    const outputs = await race(path, jobs);
+
+    // Assess: one run created the set and holds it; every other was refused, naming that set
+    const won = outputs.filter((o) => o.ok);
+    const refused = outputs.filter((o) => !o.ok);
+    expect(won).toHaveLength(1);
+    const [winner] = won;
+    if (!winner || !('id' in winner)) throw new Error(JSON.stringify(outputs));
+    expect(winner).toMatchObject({ resumed: false, attempt: 1 });
+    expect(refused).toHaveLength(WORKERS - 1);
+    for (const output of refused) {
+      expect(output).toMatchObject({ code: 'SEND_IN_PROGRESS', existingId: winner.id });
+    }
+    const ledger = openSqliteLedger(path);
+    const records = await ledger.list({ includeSuperseded: true });
+    await ledger.close();
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({
+      id: winner.id,
+      attempt: 1,
+      state: 'planned',
+      owner: winner.owner,
+    });
+  });
+
+  it('serializes one run claiming its source again from several connections: no attempt lost', async () => {
+    // Prepare: the same owner token everywhere, so each claim after the first resumes the set
+    const path = freshPath();
+    const jobs: WorkerJob[] = Array.from({ length: WORKERS }, (_, i) => ({
+      kind: 'claim',
+      request: claimRequest(`0000${i + 1}`, source('same')),
+      options: own(),
     }));
 
     // Act
@@ -280,6 +669,7 @@ describe('sqlite ledger: workers racing on one file', () => {
     const jobs: WorkerJob[] = Array.from({ length: WORKERS }, (_, i) => ({
       kind: 'claim',
       request: claimRequest('00001', source(`source-${i}`)),
+      options: own({}, `run-${i}`),
     }));
 
     // Act

@@ -3,7 +3,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { sampleDmfaXml } from '../../shared/demo/sample-dmfa';
 import { createMemoryLedger } from '../../shared/ledger/memory';
-import type { Ledger } from '../../shared/ledger';
+import { DEFAULT_LEASE_MS, type DeclarationRecord, type Ledger } from '../../shared/ledger';
 import { todayInBrussels } from '../../shared/names';
 import { openFileSource } from '../../shared/send/source';
 import { sendDeclaration, type SendEvent } from '../../shared/send/send-declaration';
@@ -342,6 +342,103 @@ describe('sendDeclaration', () => {
     await expect(send(h, declarationFile(content), options)).rejects.toMatchObject({ code });
     expect(h.connector.calls).toEqual([]);
     expect(await h.ledger.list()).toEqual([]);
+  });
+
+  it('two runs of one file started at once: one launches, the other is refused SEND_IN_PROGRESS', async () => {
+    // Prepare: one ledger, one server, each run with its own connection; both sources opened
+    // first so the two sends start in the same tick and reach the ledger in lockstep
+    const ledger = createMemoryLedger();
+    const server = memoryConnector();
+    const path = declarationFile(dmfa(30));
+    const bytes = readFileSync(path);
+    const partSize = Math.ceil(bytes.length / 3);
+    const runs = [harness([], ledger), harness([], ledger)].map((h) => ({
+      ...h,
+      server,
+      connector: faultyConnector(server, []),
+    }));
+    const sources = await Promise.all(runs.map(() => openFileSource(path)));
+
+    // Act
+    const outcomes = await Promise.allSettled(
+      runs.map((h, i) =>
+        sendDeclaration(
+          {
+            source: sources[i] as Awaited<ReturnType<typeof openFileSource>>,
+            declaration: { app: 'DMFA', sender: '123456', env: 'T' },
+            plan: { partSize },
+          },
+          { ledger, connector: h.connector, material, retry: FAST_RETRY },
+        ),
+      ),
+    );
+
+    // Assess: exactly one launched, the other refused before it touched the server
+    const winner = outcomes.findIndex((o) => o.status === 'fulfilled');
+    const loser = outcomes.findIndex((o) => o.status === 'rejected');
+    expect([winner, loser].sort()).toEqual([0, 1]);
+    const launched = outcomes[winner] as PromiseFulfilledResult<
+      Awaited<ReturnType<typeof sendDeclaration>>
+    >;
+    const refused = outcomes[loser] as PromiseRejectedResult;
+    const set = launched.value.record.id;
+    expect(refused.reason).toMatchObject({ code: 'SEND_IN_PROGRESS' });
+    expect((refused.reason as Error).message).toContain(set);
+    expect(runs[loser]?.connector.calls).toEqual([]);
+    // ...and the server holds one complete set, its parts the source's bytes, one GO
+    expect([...server.files.keys()].sort()).toEqual([
+      `INTEST/FI.${set}.3.1`,
+      `INTEST/FI.${set}.3.2`,
+      `INTEST/FI.${set}.3.3`,
+      `INTEST/GO.${set}.3`,
+    ]);
+    const parts = [1, 2, 3].map((i) => server.files.get(`INTEST/FI.${set}.3.${i}`) as Buffer);
+    expect(Buffer.concat(parts).equals(bytes)).toBe(true);
+    const records = await ledger.list({ includeSuperseded: true });
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ id: set, state: 'launched', attempt: 1 });
+    expect(records[0]?.owner).toBeUndefined();
+    expect(records[0]?.leaseUntil).toBeUndefined();
+  });
+
+  it('a run whose lease another run took over stops before the GO and removes nothing', async () => {
+    // Prepare: before part 2, run A's lease runs out and run B takes the set over
+    let clock = Date.parse('2026-07-01T08:00:00Z');
+    const ledger = createMemoryLedger({ now: () => new Date(clock) });
+    let renewals = 0;
+    const stalling: Ledger = {
+      ...ledger,
+      renewLease: async (id, owner, leaseMs) => {
+        renewals += 1;
+        if (renewals === 2) {
+          clock += DEFAULT_LEASE_MS;
+          const set = (await ledger.get(id)) as DeclarationRecord;
+          const { key, nparts, folder, source, files } = set;
+          await ledger.claim({ key, nparts, folder, source, files }, { owner: 'run-b' });
+        }
+        return ledger.renewLease(id, owner, leaseMs);
+      },
+    };
+    const h = harness([], ledger);
+    const path = declarationFile(dmfa(30));
+    const partSize = Math.ceil(readFileSync(path).length / 3);
+
+    // Act
+    const outcome = sendDeclaration(
+      {
+        source: await openFileSource(path),
+        declaration: { app: 'DMFA', sender: '123456', env: 'T' },
+        plan: { partSize },
+      },
+      { ledger: stalling, connector: h.connector, retry: FAST_RETRY },
+    );
+
+    // Assess: A stopped after part 1, left it on the server for B, and never sent a GO
+    await expect(outcome).rejects.toMatchObject({ code: 'LEASE_LOST' });
+    const set = `DMFA.123456.${today}.00001.T`;
+    expect(puts(h)).toEqual([`INTEST/FI.${set}.3.1`]);
+    expect(remote(h)).toEqual([`INTEST/FI.${set}.3.1`]);
+    expect(await ledger.get(set)).toMatchObject({ state: 'uploading', owner: 'run-b', attempt: 2 });
   });
 
   it('refuses R without signing material', async () => {

@@ -8,13 +8,14 @@ import {
   DuplicateSourceError,
   LedgerError,
   NameAlreadySentError,
+  SendInProgressError,
   openSqliteLedger,
 } from '../../../shared/ledger';
-import type { ClaimRequest } from '../../../shared/ledger';
+import type { ClaimOptions, ClaimRequest } from '../../../shared/ledger';
 
 /** What a worker is asked to do. */
 export type WorkerJob =
-  | { kind: 'claim'; request: ClaimRequest }
+  | { kind: 'claim'; request: ClaimRequest; options: ClaimOptions }
   | { kind: 'sequences'; count: number; sender: string; date: string };
 
 /** What the test hands a worker. */
@@ -29,7 +30,7 @@ export interface WorkerInput {
 
 /** What a worker reports back. */
 export type WorkerOutput =
-  | { ok: true; id: string; resumed: boolean; attempt: number }
+  | { ok: true; id: string; resumed: boolean; attempt: number; owner?: string }
   | { ok: true; sequences: string[] }
   | { ok: false; code: string; name: string; existingId?: string; message: string };
 
@@ -54,11 +55,20 @@ async function main(input: WorkerInput): Promise<WorkerOutput> {
       }
       return { ok: true, sequences };
     }
-    const { record, resumed } = await ledger.claim(job.request);
-    return { ok: true, id: record.id, resumed, attempt: record.attempt };
+    const { record, resumed } = await ledger.claim(job.request, job.options);
+    return {
+      ok: true,
+      id: record.id,
+      resumed,
+      attempt: record.attempt,
+      ...(record.owner === undefined ? {} : { owner: record.owner }),
+    };
   } catch (error) {
     if (!(error instanceof LedgerError)) throw error;
-    const refusal = error instanceof DuplicateSourceError || error instanceof NameAlreadySentError;
+    const refusal =
+      error instanceof DuplicateSourceError ||
+      error instanceof NameAlreadySentError ||
+      error instanceof SendInProgressError;
     return {
       ok: false,
       code: error.code,
