@@ -2,26 +2,28 @@
 /**
  * `npm start`: the whole loop on one machine, on embedded defaults, with no
  * account: start the local transfer point on a free loopback port, make a
- * throwaway signing certificate, generate a sample DmfA declaration, send it
- * through the same pipeline as `onss-transfer send` (plan, sign, upload, GO),
- * wait for the transfer point's ACRF, fetch it over FTP and print the
- * outcome. Everything it starts is stopped and everything it writes removed.
+ * throwaway signing certificate, generate two sample DmfA declarations and
+ * send them through the same pipeline as `onss-transfer send` (one from the
+ * channel's sender, accepted; one from another sender, which the transfer
+ * point rejects), pull the answers with `onss-transfer pull`, and show them
+ * with `onss-transfer status`. Everything it starts is stopped and everything
+ * it writes removed.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { openSqliteLedger } from '../shared/ledger';
 import { todayInBrussels } from '../shared/names';
 import { sampleDmfaXml } from '../shared/demo/sample-dmfa';
 import { createSelfSigned } from '../shared/signing';
-import { startSimulator, type Simulator } from '../shared/simulator';
-import { ftpConnector } from '../shared/transport';
+import { startSimulator } from '../shared/simulator';
 import { processIo, type CliIo } from './io';
 import { runCli } from './program';
 
 const SENDER = '123456';
+const OTHER_SENDER = '654321';
 const PASSWORD_VARIABLE = 'DEMO_FTP_PASSWORD';
-const ACRF_WAIT_MS = 20_000;
+const ANSWER_WAIT_MS = 20_000;
 
 function currentQuarter(date: string): string {
   return `${date.slice(0, 4)}${Math.ceil(Number(date.slice(4, 6)) / 3)}`;
@@ -33,74 +35,35 @@ async function step(io: CliIo, args: string[]): Promise<void> {
   if (code !== 0) throw new Error(`onss-transfer ${args[0]} failed (exit ${code})`);
 }
 
-/** Downloads the ACRF the simulator wrote, over FTP, as the pull path will. */
-async function fetchAcrf(simulator: Simulator, name: string): Promise<string> {
-  const transport = await ftpConnector({
-    host: simulator.host,
-    port: simulator.port,
-    user: simulator.user,
-    password: simulator.password,
-  }).connect();
-  try {
-    const chunks: Buffer[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _encoding, done) {
-        chunks.push(chunk);
-        done();
-      },
-    });
-    await transport.get(`OUTTEST/${name}`, sink);
-    return Buffer.concat(chunks).toString('utf8');
-  } finally {
-    await transport.close();
-  }
-}
-
-// The ACRF parser comes with the receive path; a look at two elements is enough here.
-function acrfOutcome(xml: string): { accepted: boolean; ticket: string; errors: string[] } {
-  const result = /<ResultCode>\s*(\d)\s*<\/ResultCode>/.exec(xml)?.[1];
-  const ticket = /<ReferenceNbr>\s*([^<\s]+)\s*<\/ReferenceNbr>/.exec(xml)?.[1] ?? '?';
-  const errors = [...xml.matchAll(/<ErrorID>\s*([^<\s]+)\s*<\/ErrorID>/g)].map((m) => m[1] ?? '');
-  return { accepted: result === '1', ticket, errors };
+/** What the demo ends with: the accepted declaration's ticket and the rejected one's reason. */
+export interface DemoOutcome {
+  accepted: boolean;
+  ticket: string;
+  rejectedWith: string[];
 }
 
 /**
- * Runs the demonstration, writing to `io`; resolves with the ACRF outcome.
- * Exported so a test runs exactly what `npm start` runs.
+ * Runs the demonstration, writing to `out`. Exported so a test runs exactly
+ * what `npm start` runs.
  */
-export async function runDemo(
-  out: CliIo = processIo,
-): Promise<{ accepted: boolean; ticket: string; errors: string[] }> {
+export async function runDemo(out: CliIo = processIo): Promise<DemoOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'onss-demo-'));
   const simulator = await startSimulator({
     root: join(dir, 'transfer-point'),
+    sender: SENDER,
     signatureRequiredFor: { T: true },
+    notificationDelayMs: 100,
   });
   try {
     const date = todayInBrussels();
-    const declaration = join(dir, 'dmfa-sample.xml');
-    writeFileSync(declaration, sampleDmfaXml({ quarter: currentQuarter(date), date, workers: 25 }));
     const material = await createSelfSigned({ commonName: 'onss-transfer demo signer' });
-    writeFileSync(
-      join(dir, 'key.pem'),
-      material.privateKey.export({ format: 'pem', type: 'pkcs8' }),
-    );
-    writeFileSync(join(dir, 'cert.pem'), material.certificate.toString());
-    out.stdout(
-      `onss-transfer demo: a local transfer point on ${simulator.url}, ` +
-        `a sample DmfA declaration and a throwaway certificate in ${dir}\n`,
-    );
+    const key = join(dir, 'key.pem');
+    const cert = join(dir, 'cert.pem');
+    writeFileSync(key, material.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+    writeFileSync(cert, material.certificate.toString());
+    const ledger = join(dir, 'ledger.sqlite');
     const io: CliIo = { ...out, env: { ...out.env, [PASSWORD_VARIABLE]: simulator.password } };
-    const naming = ['--app', 'DMFA', '--sender', SENDER, '--env', 'T', '--sign-test'];
-    await step(io, ['plan', declaration, ...naming]);
-    await step(io, [
-      'send',
-      declaration,
-      ...naming,
-      '--key',
-      join(dir, 'key.pem'),
-      '--cert',
-      join(dir, 'cert.pem'),
+    const server = [
       '--host',
       simulator.host,
       '--port',
@@ -110,20 +73,64 @@ export async function runDemo(
       '--password-env',
       PASSWORD_VARIABLE,
       '--ledger',
-      join(dir, 'ledger.sqlite'),
-    ]);
-
-    const judgement = await simulator.waitForJudgement(undefined, ACRF_WAIT_MS);
-    const fo = judgement.responseNames.find((name) => name.startsWith('FO.'));
-    if (fo === undefined) throw new Error('the transfer point wrote no ACRF');
-    const outcome = acrfOutcome(await fetchAcrf(simulator, fo));
+      ledger,
+    ];
     out.stdout(
-      `\nthe transfer point answered ${fo}:\n` +
-        (outcome.accepted
-          ? `accepted, ticket ${outcome.ticket}\n`
-          : `rejected (${outcome.errors.join(', ')}), ticket ${outcome.ticket}\n`),
+      `onss-transfer demo: a local transfer point on ${simulator.url} for sender ${SENDER}, ` +
+        `sample DmfA declarations and a throwaway certificate in ${dir}\n`,
     );
-    return outcome;
+
+    const declaration = (name: string, workers: number) => {
+      const path = join(dir, name);
+      writeFileSync(path, sampleDmfaXml({ quarter: currentQuarter(date), date, workers }));
+      return path;
+    };
+    const good = declaration('dmfa-sample.xml', 25);
+    const naming = ['--app', 'DMFA', '--sender', SENDER, '--env', 'T', '--sign-test'];
+    await step(io, ['plan', good, ...naming]);
+    await step(io, ['send', good, ...naming, '--key', key, '--cert', cert, ...server]);
+    out.stdout(
+      `\n(a second declaration, from sender ${OTHER_SENDER}, which this channel does not serve)`,
+    );
+    const stranger = declaration('dmfa-other-sender.xml', 3);
+    const otherNaming = ['--app', 'DMFA', '--sender', OTHER_SENDER, '--env', 'T', '--sign-test'];
+    await step(io, ['send', stranger, ...otherNaming, '--key', key, '--cert', cert, ...server]);
+
+    // The transfer point answers each set with an ACRF, then the accepted one with a NOTI.
+    await simulator.waitForJudgement(undefined, ANSWER_WAIT_MS);
+    await simulator.waitForJudgement(undefined, ANSWER_WAIT_MS);
+    const deadline = Date.now() + ANSWER_WAIT_MS;
+    while (simulator.notifications.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    await step(io, [
+      'pull',
+      '--env',
+      'T',
+      '--dest',
+      join(dir, 'answers'),
+      ...server.slice(0, -2),
+      '--ledger',
+      ledger,
+    ]);
+    await step(io, ['status', '--ledger', ledger]);
+
+    const records = openSqliteLedger(ledger);
+    try {
+      const [first, second] = await records.list();
+      const outcome: DemoOutcome = {
+        accepted: first?.acknowledgement?.accepted === true,
+        ticket: first?.tickets?.[0] ?? '?',
+        rejectedWith: second?.acknowledgement?.errors ?? [],
+      };
+      out.stdout(
+        `\n${first?.id}: ${outcome.accepted ? `accepted, ticket ${outcome.ticket}` : 'not accepted'}\n` +
+          `${second?.id}: rejected with ${outcome.rejectedWith.join(', ') || 'nothing?'}\n`,
+      );
+      return outcome;
+    } finally {
+      await records.close();
+    }
   } finally {
     await simulator.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -133,7 +140,7 @@ export async function runDemo(
 if (require.main === module) {
   runDemo().then(
     (outcome) => {
-      if (!outcome.accepted) process.exitCode = 1;
+      if (!outcome.accepted || outcome.rejectedWith.length === 0) process.exitCode = 1;
     },
     (error: unknown) => {
       processIo.stderr(

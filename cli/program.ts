@@ -5,6 +5,8 @@ import { registerVerify } from './commands/verify';
 import { registerPlan } from './commands/plan';
 import { registerSend } from './commands/send';
 import { registerSimulator } from './commands/simulator';
+import { registerPull } from './commands/pull';
+import { registerStatus } from './commands/status';
 import { EXIT, redactOptionValues, reportError, type CliIo } from './io';
 import { version } from '../package.json';
 
@@ -34,6 +36,8 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   registerPlan(program, io, setExit);
   registerSend(program, io, setExit);
   registerSimulator(program, io, setExit);
+  registerPull(program, io, setExit);
+  registerStatus(program, io, setExit);
   try {
     await program.parseAsync([...args], { from: 'user' });
     return exitCode;

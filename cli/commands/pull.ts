@@ -1,0 +1,101 @@
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { openSqliteLedger } from '../../shared/ledger';
+import type { Environment } from '../../shared/names';
+import { consoleNotifier, fanOut, jsonLinesNotifier } from '../../shared/notify';
+import { pullResponses } from '../../shared/pull';
+import { localFolderStore } from '../../shared/store';
+import { ftpConnector } from '../../shared/transport';
+import { defaultLedgerPath, DEFAULT_PASSWORD_ENV } from '../defaults';
+import { EXIT, printJson, secretFromEnv, UsageError, type CliIo } from '../io';
+
+interface PullFlags {
+  env: string;
+  dest: string;
+  host: string;
+  port: string;
+  user: string;
+  passwordEnv: string;
+  ledger?: string;
+  copyForeign?: boolean;
+  json?: boolean;
+}
+
+const ALL: readonly Environment[] = ['R', 'T', 'S'];
+
+function environments(value: string): readonly Environment[] {
+  if (value === 'all') return ALL;
+  if (value === 'R' || value === 'T' || value === 'S') return [value];
+  throw new UsageError(`--env must be R, T, S or all, not "${value}"`);
+}
+
+/** `pull`: copies the response folders into DEST, reads the answers, then cleans the server. */
+export function registerPull(program: Command, io: CliIo, setExit: (code: number) => void): void {
+  program
+    .command('pull')
+    .description(
+      'pull the answers (OUT folders) into a folder, tie them to declarations, then delete them from the server',
+    )
+    .requiredOption(
+      '--env <R|T|S|all>',
+      'which response folders: OUT (R), OUTTEST (T), OUTTEST-S (S)',
+    )
+    .requiredOption(
+      '--dest <dir>',
+      'where the answers are kept (responses/<env>/<date>/<type>/...)',
+    )
+    .requiredOption('--host <host>', 'the transfer point server')
+    .option('--port <port>', 'FTP port', '21')
+    .requiredOption('--user <user>', 'the technical user name')
+    .option(
+      '--password-env <var>',
+      'environment variable holding the FTP password',
+      DEFAULT_PASSWORD_ENV,
+    )
+    .option('--ledger <path>', 'the ledger file (default ~/.onss-transfer/ledger.sqlite)')
+    .option('--copy-foreign', 'also copy files whose names are not response names (never deleted)')
+    .option('--json', 'print the report as JSON')
+    .action(async (flags: PullFlags) => {
+      const envs = environments(flags.env);
+      const port = Number(flags.port);
+      if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        throw new UsageError(`--port ${flags.port} is not a port`);
+      }
+      const password = secretFromEnv(io, flags.passwordEnv, '--password-env') ?? '';
+      const ledger = openSqliteLedger(flags.ledger ?? defaultLedgerPath(io.env));
+      const events = jsonLinesNotifier(join(flags.dest, 'events.jsonl'));
+      const notifier = flags.json
+        ? events
+        : fanOut(
+            events,
+            consoleNotifier((line) => io.stdout(line)),
+          );
+      try {
+        const report = await pullResponses(
+          { environments: envs, copyForeign: flags.copyForeign ?? false },
+          {
+            ledger,
+            connector: ftpConnector({ host: flags.host, port, user: flags.user, password }),
+            store: localFolderStore(flags.dest),
+            notifier,
+          },
+        );
+        if (flags.json) {
+          printJson(io, report);
+        } else {
+          io.stdout(
+            `pulled ${report.sets.length} response set(s)` +
+              `${report.incomplete.length ? `, ${report.incomplete.length} incomplete left for the next run` : ''}` +
+              `${report.foreign.length ? `, ${report.foreign.length} foreign file(s) left on the server` : ''}` +
+              `${report.failed.length ? `, ${report.failed.length} failed` : ''}\n`,
+          );
+          for (const failure of report.failed) {
+            io.stderr(`onss-transfer: ${failure.id}: ${failure.message} [${failure.code}]\n`);
+          }
+        }
+        setExit(report.failed.length ? EXIT.failed : EXIT.ok);
+      } finally {
+        await ledger.close();
+      }
+    });
+}

@@ -1,0 +1,59 @@
+/**
+ * The events the receive path raises, one per state change or problem. The
+ * names are the EventBridge detail-types on AWS, so they are constants shared
+ * with the infrastructure.
+ */
+export const EVENT_TYPES = {
+  /** An ACRF accepted a declaration. */
+  acknowledged: 'declaration.acknowledged',
+  /** An ACRF rejected a declaration, with its error codes. */
+  rejected: 'declaration.rejected',
+  /** A NOTIFICATION answered a declaration (accepted, with anomalies, refused...). */
+  notified: 'declaration.notified',
+  /** An answer that matches no declaration of the ledger: kept, reported. */
+  orphan: 'response.orphan',
+  /** A response whose FS does not verify, or that came without one: kept, reported. */
+  signatureProblem: 'response.signature-problem',
+  /** A response that could not be read (not well-formed XML): kept, reported. */
+  malformed: 'response.malformed',
+  /** A file in a response folder whose name is outside the grammar: left, reported. */
+  foreignFile: 'response.foreign-file',
+} as const;
+
+/** One of the event names. */
+export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
+
+/** A reception error or anomaly, with its meaning in words. */
+export interface ErrorInWords {
+  id: string;
+  label: string;
+}
+
+/** What every event carries; fields that do not apply are absent. */
+export interface TransferEvent {
+  type: EventType;
+  /** ISO time the event was raised. */
+  at: string;
+  /** The declaration's set id (`DMFA.123456.20261125.00001.R`), when known. */
+  declaration?: string;
+  /** The declaration's new state. */
+  state?: string;
+  /** The transfer point's ticket number. */
+  ticket?: string;
+  /** For a rejection: the reception errors, in words. */
+  errors?: ErrorInWords[];
+  /** For a notification: its result in words and the anomalies counted. */
+  result?: string;
+  anomalyCount?: number;
+  /** The response set the event comes from. */
+  response?: string;
+  /** Where the stored files are (paths or URLs). */
+  files?: string[];
+  /** A sentence for people. */
+  message: string;
+}
+
+/** Sends events somewhere: a file, the console, EventBridge, SNS. */
+export interface Notifier {
+  notify(event: TransferEvent): Promise<void>;
+}

@@ -1,0 +1,266 @@
+import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
+import type { DeclarationRecord, DeclarationState, Ledger, ResponseRecord } from '../ledger';
+import { EVENT_TYPES, type Notifier, type TransferEvent } from '../notify';
+import {
+  describeReceptionError,
+  parseResponseStream,
+  type AcrfForm,
+  type NotificationForm,
+  type ResponseDocument,
+} from '../responses';
+import { hashStream, verifyDetached } from '../signing';
+import type { ObjectStore } from '../store';
+
+/** What reading a stored response set found and did. */
+export interface Interpretation {
+  kind: 'acrf' | 'notification' | 'other' | 'malformed';
+  signature: 'valid' | 'invalid' | 'missing';
+  /** Declarations whose state changed, with the new state. */
+  changes: Array<{ declaration: string; state: DeclarationState }>;
+  /** Forms that matched no declaration. */
+  orphans: number;
+}
+
+interface Context {
+  ledger: Ledger;
+  store: ObjectStore;
+  notifier: Notifier;
+  now?: () => Date;
+}
+
+// An FS is a few kilobytes; a larger one is not read into memory.
+const MAX_FS_BYTES = 1024 * 1024;
+
+/** Concatenates the set's data parts, in order, as one stream from the store. */
+function dataStream(store: ObjectStore, record: ResponseRecord): Readable {
+  const keys = record.files.filter((f) => f.role === 'data').map((f) => f.storeKey);
+  return Readable.from(
+    (async function* parts() {
+      for (const key of keys) yield* await store.open(key);
+    })(),
+  );
+}
+
+async function checkSignature(
+  store: ObjectStore,
+  record: ResponseRecord,
+): Promise<{ signature: Interpretation['signature']; detail?: string }> {
+  const data = record.files.filter((f) => f.role === 'data');
+  const signatures = record.files.filter((f) => f.role === 'signature');
+  if (signatures.length === 0)
+    return { signature: 'missing', detail: 'the set came without an FS' };
+  for (const [index, fs] of signatures.entries()) {
+    const part = data[index];
+    if (part === undefined || fs.size > MAX_FS_BYTES) {
+      return { signature: 'invalid', detail: `${fs.name} matches no data part or is too large` };
+    }
+    try {
+      const content = await buffer(await store.open(fs.storeKey));
+      await verifyDetached(content, async (algorithm) =>
+        hashStream(await store.open(part.storeKey), algorithm),
+      );
+    } catch (error) {
+      return { signature: 'invalid', detail: `${fs.name}: ${(error as Error).message}` };
+    }
+  }
+  return { signature: 'valid' };
+}
+
+/**
+ * Reads a stored response set: checks its FS signature (streamed from the
+ * store), parses it (ACRF, NOTIFICATION; others are kept as they are), ties
+ * each form to its declaration by the file name it answers and then by
+ * ticket, moves the declaration's state, and raises one event per change. A
+ * bad or missing signature, a malformed document or an answer that matches
+ * nothing is recorded and raised, never a reason to lose the data.
+ */
+export async function interpretResponse(
+  record: ResponseRecord,
+  context: Context,
+): Promise<Interpretation> {
+  const { ledger, store } = context;
+  const at = () => (context.now?.() ?? new Date()).toISOString();
+  const files = record.files.map((f) => store.locate(f.storeKey));
+  const { signature, detail } = await checkSignature(store, record);
+  if (signature !== 'valid') {
+    await context.notifier.notify({
+      type: EVENT_TYPES.signatureProblem,
+      at: at(),
+      response: record.id,
+      files,
+      message: `response ${record.id}: signature ${signature}${detail ? ` (${detail})` : ''}; kept`,
+    });
+  }
+  let document: ResponseDocument | undefined;
+  let kind: Interpretation['kind'];
+  const compressed = record.files.some((f) => f.role === 'data' && f.name.startsWith('CO.'));
+  if (compressed) {
+    kind = 'other'; // kept as it came; unpacking is not built yet
+  } else {
+    try {
+      document = await parseResponseStream(dataStream(store, record));
+      kind = document.kind;
+    } catch (error) {
+      kind = 'malformed';
+      await context.notifier.notify({
+        type: EVENT_TYPES.malformed,
+        at: at(),
+        response: record.id,
+        files,
+        message: `response ${record.id} could not be read: ${(error as Error).message}; kept`,
+      });
+    }
+  }
+  const changes: Interpretation['changes'] = [];
+  let orphans = 0;
+  let declarationId: string | undefined;
+  const forms: Array<AcrfForm | NotificationForm> =
+    document && document.kind !== 'other' ? document.forms : [];
+  for (const form of forms) {
+    const event =
+      document?.kind === 'acrf'
+        ? await applyAcknowledgement(form as AcrfForm, record, ledger, at())
+        : await applyNotification(form as NotificationForm, record, ledger, at());
+    if (event === undefined) {
+      orphans += 1;
+      await context.notifier.notify({
+        type: EVENT_TYPES.orphan,
+        at: at(),
+        response: record.id,
+        files,
+        ...(ticketOf(form) ? { ticket: ticketOf(form) } : {}),
+        message: `response ${record.id} answers ${form.fileName ?? 'an unnamed file'}, which matches no declaration: kept`,
+      });
+      continue;
+    }
+    declarationId = event.declaration;
+    if (event.state)
+      changes.push({
+        declaration: event.declaration as string,
+        state: event.state as DeclarationState,
+      });
+    await context.notifier.notify({ ...event, files });
+  }
+  await ledger.updateResponse(record.id, {
+    kind,
+    signature,
+    ...(detail ? { signatureDetail: detail } : {}),
+    orphan: orphans > 0,
+    ...(declarationId ? { declarationId } : {}),
+  });
+  return { kind, signature, changes, orphans };
+}
+
+function ticketOf(form: AcrfForm | NotificationForm): string | undefined {
+  if ('declarationTicket' in form || 'fileTicket' in form) {
+    const noti = form as NotificationForm;
+    return noti.declarationTicket ?? noti.fileTicket;
+  }
+  return (form as AcrfForm).ticket;
+}
+
+async function findDeclaration(
+  ledger: Ledger,
+  fileName: string | undefined,
+  tickets: Array<string | undefined>,
+): Promise<DeclarationRecord | undefined> {
+  if (fileName) {
+    const byName = await ledger.findByFileName(fileName);
+    if (byName) return byName;
+  }
+  for (const ticket of tickets) {
+    if (ticket) {
+      const byTicket = await ledger.findByTicket(ticket);
+      if (byTicket) return byTicket;
+    }
+  }
+  return undefined;
+}
+
+async function applyAcknowledgement(
+  form: AcrfForm,
+  response: ResponseRecord,
+  ledger: Ledger,
+  at: string,
+): Promise<TransferEvent | undefined> {
+  const declaration = await findDeclaration(ledger, form.fileName, [form.ticket]);
+  if (declaration === undefined) return undefined;
+  const errors = form.errors.map((e) => describeReceptionError(e.id));
+  const to: DeclarationState = form.accepted ? 'acknowledged' : 'rejected';
+  // A replay, or an ACRF read after the set's NOTI: recorded once, the state is not moved back.
+  const settled =
+    declaration.acknowledgement?.response === response.id ||
+    !['launching', 'launched'].includes(declaration.state);
+  const updated = settled
+    ? declaration
+    : await ledger.transition(declaration.id, ['launching', 'launched'], to, {
+        acknowledgement: {
+          accepted: form.accepted,
+          errors: errors.map((e) => e.id),
+          ...(form.ticket ? { ticket: form.ticket } : {}),
+          response: response.id,
+          at,
+        },
+      });
+  return {
+    type: form.accepted ? EVENT_TYPES.acknowledged : EVENT_TYPES.rejected,
+    at,
+    declaration: updated.id,
+    state: updated.state,
+    ...(form.ticket ? { ticket: form.ticket } : {}),
+    ...(errors.length ? { errors: errors.map((e) => ({ id: e.id, label: e.label })) } : {}),
+    response: response.id,
+    message: form.accepted
+      ? `${updated.id} accepted by the reception, ticket ${form.ticket ?? '?'}`
+      : `${updated.id} rejected by the reception: ${errors.map((e) => `${e.id} ${e.label}`).join('; ')}`,
+  };
+}
+
+async function applyNotification(
+  form: NotificationForm,
+  response: ResponseRecord,
+  ledger: Ledger,
+  at: string,
+): Promise<TransferEvent | undefined> {
+  const declaration = await findDeclaration(ledger, form.fileName, [
+    form.fileTicket,
+    form.declarationTicket,
+  ]);
+  if (declaration === undefined) return undefined;
+  const already = (declaration.notifications ?? []).some((n) => n.response === response.id);
+  const updated = already
+    ? declaration
+    : await ledger.transition(
+        declaration.id,
+        ['launching', 'launched', 'acknowledged', 'notified'],
+        'notified',
+        {
+          notification: {
+            result: form.result,
+            accepted: form.accepted,
+            withAnomalies: form.withAnomalies,
+            anomalyCount: form.anomalyCount,
+            ...(form.declarationTicket ? { ticket: form.declarationTicket } : {}),
+            response: response.id,
+            at,
+          },
+        },
+      );
+  const outcome = form.accepted
+    ? form.withAnomalies
+      ? 'accepted with anomalies'
+      : 'accepted'
+    : form.result;
+  return {
+    type: EVENT_TYPES.notified,
+    at,
+    declaration: updated.id,
+    state: updated.state,
+    ...(form.declarationTicket ? { ticket: form.declarationTicket } : {}),
+    result: outcome,
+    anomalyCount: form.anomalyCount,
+    response: response.id,
+    message: `${updated.id} notified: ${outcome}${form.anomalyCount ? `, ${form.anomalyCount} anomalies` : ''}`,
+  };
+}

@@ -1,0 +1,215 @@
+import { ENVIRONMENTS, type Environment, type ResponseFolder } from '../names';
+import type { Ledger, ResponseFile, ResponseRecord } from '../ledger';
+import type { Notifier } from '../notify';
+import type { ObjectStore } from '../store';
+import type { Transport, TransportConnector } from '../transport';
+import { copyToStore } from './download';
+import { StoreMismatchError } from './errors';
+import { interpretResponse, type Interpretation } from './interpret';
+import {
+  groupResponseSets,
+  type ListedResponseFile,
+  type ResponseSetListing,
+} from './response-sets';
+import { foreignKey, responseKey } from './store-layout';
+import { EVENT_TYPES } from '../notify';
+
+/** What to pull. */
+export interface PullRequest {
+  environments: readonly Environment[];
+  /** Copy files whose names are outside the grammar into the store (never deleted). */
+  copyForeign?: boolean;
+}
+
+/** The ports the pull runs with. */
+export interface PullContext {
+  ledger: Ledger;
+  connector: TransportConnector;
+  store: ObjectStore;
+  notifier: Notifier;
+  now?: () => Date;
+}
+
+/** What happened to one response set. */
+export interface PulledSet {
+  id: string;
+  folder: ResponseFolder;
+  /** Stored by this run (false: stored by an earlier run that stopped before deleting). */
+  stored: boolean;
+  deleted: boolean;
+  interpretation?: Interpretation;
+}
+
+/** The outcome of one pull. */
+export interface PullReport {
+  sets: PulledSet[];
+  /** Sets left on the server for the next run (no GO yet, or a part missing). */
+  incomplete: string[];
+  /** Names outside the grammar, left on the server. */
+  foreign: string[];
+  /** Sets that failed this run (kept on the server, retried next run), with the reason. */
+  failed: Array<{ id: string; code: string; message: string }>;
+}
+
+function filesOf(
+  set: ResponseSetListing,
+): Array<{ file: ListedResponseFile; role: ResponseFile['role'] }> {
+  return [
+    ...set.data.map((file) => ({ file, role: 'data' as const })),
+    ...set.signatures.map((file) => ({ file, role: 'signature' as const })),
+    ...(set.go ? [{ file: set.go, role: 'go' as const }] : []),
+  ];
+}
+
+/**
+ * Pulls the response folders of the chosen environments: each complete
+ * response set is copied into the store and checked (size and SHA-256 of
+ * what was read against what was kept), recorded in the ledger, read (ACRF,
+ * NOTIFICATION) and tied to its declaration, and only then deleted from the
+ * server, GO first. An incomplete set waits for the next run; a name outside
+ * the grammar is never deleted. A crash at any point loses nothing: a set
+ * recorded as stored but still on the server is not stored again, only
+ * finished (read if it was not, then deleted).
+ */
+export async function pullResponses(
+  request: PullRequest,
+  context: PullContext,
+): Promise<PullReport> {
+  const report: PullReport = { sets: [], incomplete: [], foreign: [], failed: [] };
+  const transport = await context.connector.connect();
+  try {
+    for (const env of request.environments) {
+      await pullFolder(ENVIRONMENTS[env].responseFolder, request, context, transport, report);
+    }
+  } finally {
+    await transport.close();
+  }
+  return report;
+}
+
+async function pullFolder(
+  folder: ResponseFolder,
+  request: PullRequest,
+  context: PullContext,
+  transport: Transport,
+  report: PullReport,
+): Promise<void> {
+  const { sets, foreign } = groupResponseSets(await transport.list(folder));
+  for (const entry of foreign) {
+    report.foreign.push(`${folder}/${entry.name}`);
+    if (request.copyForeign && entry.type === 'file') {
+      await copyToStore(
+        transport,
+        context.store,
+        `${folder}/${entry.name}`,
+        entry.name,
+        entry.size,
+        foreignKey(folder, entry.name),
+      );
+    }
+    await context.notifier.notify({
+      type: EVENT_TYPES.foreignFile,
+      at: (context.now?.() ?? new Date()).toISOString(),
+      message: `${folder}/${entry.name.slice(0, 200)} is not a response file name: left on the server`,
+    });
+  }
+  for (const set of sets) {
+    const known = await context.ledger.getResponse(set.id);
+    if (!set.complete && known === undefined) {
+      report.incomplete.push(`${folder}/${set.id}`);
+      continue;
+    }
+    try {
+      report.sets.push(await takeSet(set, folder, known, context, transport));
+    } catch (error) {
+      const { code, message } = error as { code?: string; message?: string };
+      report.failed.push({
+        id: set.id,
+        code: code ?? 'PULL_FAILED',
+        message: message ?? String(error),
+      });
+    }
+  }
+}
+
+async function takeSet(
+  set: ResponseSetListing,
+  folder: ResponseFolder,
+  known: ResponseRecord | undefined,
+  context: PullContext,
+  transport: Transport,
+): Promise<PulledSet> {
+  const { ledger, store } = context;
+  let record = known;
+  let stored = false;
+  if (record === undefined) {
+    const files: ResponseFile[] = [];
+    for (const { file, role } of filesOf(set)) {
+      const key = responseKey(set.env, file.parsed.date, set.type, file.name);
+      const copied = await copyToStore(
+        transport,
+        store,
+        `${folder}/${file.name}`,
+        file.name,
+        file.size,
+        key,
+      );
+      files.push({
+        name: file.name,
+        size: copied.stored.size,
+        sha256: copied.stored.sha256,
+        storeKey: key,
+        role,
+      });
+    }
+    ({ record } = await ledger.recordResponse({
+      id: set.id,
+      env: set.env,
+      folder,
+      type: set.type,
+      files,
+      signature: 'unchecked',
+      orphan: false,
+    }));
+    stored = true;
+  }
+  let interpretation: Interpretation | undefined;
+  if (record.kind === undefined) {
+    // Read and tie the answer before deleting it: if this fails, the next run reads it again.
+    interpretation = await interpretResponse(record, context);
+  }
+  await deleteFromServer(set, folder, record, transport);
+  if (record.state !== 'deleted') await ledger.updateResponse(set.id, { state: 'deleted' });
+  return {
+    id: set.id,
+    folder,
+    stored,
+    deleted: true,
+    ...(interpretation ? { interpretation } : {}),
+  };
+}
+
+/**
+ * Deletes the set's files, GO first: without it the set is no longer "ready",
+ * whatever remains. Only files the ledger holds a stored copy of (same name,
+ * same size) are deleted; anything else in the set stays for a person to see.
+ */
+async function deleteFromServer(
+  set: ResponseSetListing,
+  folder: ResponseFolder,
+  record: ResponseRecord,
+  transport: Transport,
+): Promise<void> {
+  const kept = new Map(record.files.map((file) => [file.name, file.size]));
+  const order = [...(set.go ? [set.go] : []), ...set.data, ...set.signatures];
+  const unknown = order.filter((file) => kept.get(file.name) !== file.size);
+  for (const file of order) {
+    if (kept.get(file.name) === file.size) await transport.delete(`${folder}/${file.name}`);
+  }
+  if (unknown.length > 0) {
+    throw new StoreMismatchError(
+      unknown.map((file) => file.name).join(', '),
+      'not the file stored for this set earlier',
+    );
+  }
+}
