@@ -5,18 +5,13 @@ import type { Environment } from '../../shared/names';
 import { consoleNotifier, fanOut, jsonLinesNotifier } from '../../shared/notify';
 import { pullResponses } from '../../shared/pull';
 import { localFolderStore } from '../../shared/store';
-import { ftpConnector } from '../../shared/transport';
-import { defaultLedgerPath, DEFAULT_PASSWORD_ENV } from '../defaults';
-import { EXIT, printJson, secretFromEnv, UsageError, type CliIo } from '../io';
+import { defaultLedgerPath } from '../defaults';
+import { EXIT, printJson, UsageError, type CliIo } from '../io';
+import { connectorFromFlags, withServerFlags, type ServerFlags } from './server-options';
 
-interface PullFlags {
+interface PullFlags extends ServerFlags {
   env: string;
   dest: string;
-  host: string;
-  port: string;
-  user: string;
-  passwordEnv: string;
-  ledger?: string;
   copyForeign?: boolean;
   json?: boolean;
 }
@@ -31,8 +26,7 @@ function environments(value: string): readonly Environment[] {
 
 /** `pull`: copies the response folders into DEST, reads the answers, then cleans the server. */
 export function registerPull(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  program
-    .command('pull')
+  withServerFlags(program.command('pull'))
     .description(
       'pull the answers (OUT folders) into a folder, tie them to declarations, then delete them from the server',
     )
@@ -44,24 +38,11 @@ export function registerPull(program: Command, io: CliIo, setExit: (code: number
       '--dest <dir>',
       'where the answers are kept (responses/<env>/<date>/<type>/...)',
     )
-    .requiredOption('--host <host>', 'the transfer point server')
-    .option('--port <port>', 'FTP port', '21')
-    .requiredOption('--user <user>', 'the technical user name')
-    .option(
-      '--password-env <var>',
-      'environment variable holding the FTP password',
-      DEFAULT_PASSWORD_ENV,
-    )
-    .option('--ledger <path>', 'the ledger file (default ~/.onss-transfer/ledger.sqlite)')
     .option('--copy-foreign', 'also copy files whose names are not response names (never deleted)')
     .option('--json', 'print the report as JSON')
     .action(async (flags: PullFlags) => {
       const envs = environments(flags.env);
-      const port = Number(flags.port);
-      if (!Number.isInteger(port) || port < 1 || port > 65535) {
-        throw new UsageError(`--port ${flags.port} is not a port`);
-      }
-      const password = secretFromEnv(io, flags.passwordEnv, '--password-env') ?? '';
+      const connector = connectorFromFlags(io, flags);
       const ledger = openSqliteLedger(flags.ledger ?? defaultLedgerPath(io.env));
       const events = jsonLinesNotifier(join(flags.dest, 'events.jsonl'));
       const notifier = flags.json
@@ -75,7 +56,7 @@ export function registerPull(program: Command, io: CliIo, setExit: (code: number
           { environments: envs, copyForeign: flags.copyForeign ?? false },
           {
             ledger,
-            connector: ftpConnector({ host: flags.host, port, user: flags.user, password }),
+            connector,
             store: localFolderStore(flags.dest),
             notifier,
           },
