@@ -3,7 +3,7 @@ import { pipeline, Readable } from 'node:stream';
 import { DeclarationContentChecker } from '../content';
 import { OnssTransferError } from '../errors';
 import type { ClaimResult, DeclarationRecord, Ledger, SentFile } from '../ledger';
-import { STATE_STAGES } from '../ledger';
+import { LeaseLostError, STATE_STAGES } from '../ledger';
 import { MAX_FILE_BYTES, todayInBrussels, type DeclarationKey, type Environment } from '../names';
 import {
   checkMaterial,
@@ -184,16 +184,23 @@ async function sendClaimed(
     requireMaterial(plan, context, now());
   }
   const asOwner = { owner };
+  let lost: unknown;
   // Throws LeaseLostError when another run took the set over: stop before touching it again.
   const renew = async (): Promise<void> => {
     await ledger.renewLease(plan.setId, owner);
+  };
+  // Before each part: a read, not a write (each ledger write is an fsync, ~0.1 s here). The
+  // timer below renews the lease; this only makes sure no other run has taken the set over.
+  const stillOwner = async (): Promise<void> => {
+    if (lost !== undefined) throw lost;
+    const current = await ledger.get(plan.setId);
+    if (current !== undefined && current.owner !== owner) throw new LeaseLostError(current);
   };
   emit({ type: 'planned', plan, resumed: claim.resumed });
   await ledger.transition(plan.setId, ['planned', 'uploading'], 'uploading', undefined, asOwner);
   const transport = await session.get();
   // A part of 200 MB on a slow line outlasts a lease: renew it on a timer while uploading,
   // and remember a loss so that this run stops before the GO.
-  let lost: unknown;
   const heartbeat = setInterval(() => {
     renew().catch((error: unknown) => {
       lost ??= error;
@@ -202,7 +209,7 @@ async function sendClaimed(
   heartbeat.unref();
   let uploaded: { files: SentFile[]; sha256: string };
   try {
-    uploaded = await uploadParts(request, context, transport, plan, renew, emit);
+    uploaded = await uploadParts(request, context, transport, plan, stillOwner, emit);
     await request.source.assertUnchanged();
     await refuseDuplicateContent(ledger, plan, uploaded.sha256, request.resend ?? false);
     await confirmSet(transport, plan, uploaded.files, emit);

@@ -405,18 +405,20 @@ describe('sendDeclaration', () => {
     // Prepare: before part 2, run A's lease runs out and run B takes the set over
     let clock = Date.parse('2026-07-01T08:00:00Z');
     const ledger = createMemoryLedger({ now: () => new Date(clock) });
-    let renewals = 0;
+    // The run checks it still holds the set before each part (a read); the second check, before
+    // part 2, is where run B takes it over.
+    let checks = 0;
     const stalling: Ledger = {
       ...ledger,
-      renewLease: async (id, owner, leaseMs) => {
-        renewals += 1;
-        if (renewals === 2) {
+      get: async (id) => {
+        checks += 1;
+        if (checks === 2) {
           clock += DEFAULT_LEASE_MS;
           const set = (await ledger.get(id)) as DeclarationRecord;
           const { key, nparts, folder, source, files } = set;
           await ledger.claim({ key, nparts, folder, source, files }, { owner: 'run-b' });
         }
-        return ledger.renewLease(id, owner, leaseMs);
+        return ledger.get(id);
       },
     };
     const h = harness([], ledger);
