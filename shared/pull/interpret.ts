@@ -228,8 +228,12 @@ async function applyNotification(
     form.declarationTicket,
   ]);
   if (declaration === undefined) return undefined;
-  const already = (declaration.notifications ?? []).some((n) => n.response === response.id);
-  const updated = already
+  // A replay, or a notification for a set in a state it cannot move from (rejected, failed...):
+  // the answer is kept and raised, the state is left as it is, and the pull goes on.
+  const settled =
+    (declaration.notifications ?? []).some((n) => n.response === response.id) ||
+    !['launching', 'launched', 'acknowledged', 'notified'].includes(declaration.state);
+  const updated = settled
     ? declaration
     : await ledger.transition(
         declaration.id,

@@ -127,3 +127,28 @@ describe('pull from the local transfer point', () => {
     expect(events.map((e) => e.type)).toEqual(['response.foreign-file']);
   });
 });
+
+describe('answers for a declaration that cannot move', () => {
+  it('a notification for a rejected declaration is kept and raised; the pull goes on', async () => {
+    simulator.rejectNext(129);
+    const sent = await sendOne(6);
+    await simulator.waitForJudgement((j) => j.goName === sent.plan.go);
+    await simulator.idle();
+    await pull();
+    expect((await ledger.get(sent.plan.setId))?.state).toBe('rejected');
+    // A stray notification about it, as a transfer point might still send.
+    const id = 'NOTI.999999.20261125.09990.T';
+    writeFileSync(
+      simulator.pathOf('OUTTEST', `FO.${id}`),
+      `<NOTIFICATION><Form><Identification>NOTI001</Identification><FileReference><FileName>${sent.plan.go}</FileName></FileReference><HandlingResult><ResultCode>0</ResultCode></HandlingResult></Form></NOTIFICATION>`,
+    );
+    writeFileSync(simulator.pathOf('OUTTEST', `GO.${id}`), '');
+    const { report, events } = await pull();
+    expect(report.failed).toEqual([]);
+    expect(report.sets.map((s) => s.id)).toContain(id);
+    expect((await ledger.get(sent.plan.setId))?.state).toBe('rejected');
+    expect(events.some((e) => e.type === 'declaration.notified' && e.state === 'rejected')).toBe(
+      true,
+    );
+  });
+});
