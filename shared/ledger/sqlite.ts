@@ -400,6 +400,23 @@ function migrate(db: Database.Database, location: string): void {
   }).immediate();
 }
 
+/** Runs a step again while SQLite says the file is locked, up to `timeoutMs`. */
+function retryWhileLocked(step: () => void, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      step();
+      return;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      const locked = code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+      if (!locked || Date.now() >= deadline) throw error;
+      // A short synchronous pause: opening is synchronous, like the rest of better-sqlite3.
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, Math.min(5 * 2 ** attempt, 100));
+    }
+  }
+}
+
 function wrap(location: string, what: string, error: unknown): LedgerError {
   if (error instanceof LedgerError) return error;
   const detail = error instanceof Error ? error.message : String(error);
@@ -430,9 +447,20 @@ export function openSqliteLedger(
     db = new Database(inMemory ? ':memory:' : location, {
       timeout: options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
     });
-    db.pragma('journal_mode = WAL');
+    const opened = db;
+    // Switching a new file to WAL needs an exclusive lock, and SQLite answers "database is
+    // locked" at once, without its busy wait, when processes open a new ledger together:
+    // that first step is retried for as long as the busy timeout.
+    retryWhileLocked(() => {
+      if (opened.pragma('journal_mode', { simple: true }) !== 'wal') {
+        opened.pragma('journal_mode = WAL');
+      }
+    }, options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
     db.pragma('synchronous = FULL');
-    migrate(db, location);
+    retryWhileLocked(
+      () => migrate(opened, location),
+      options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    );
   } catch (error) {
     db?.close();
     throw wrap(location, 'opening the ledger', error);
