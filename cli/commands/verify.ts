@@ -1,12 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { OnssTransferError } from '../../shared/errors';
-import { SignatureFormatError, verifyFile } from '../../shared/signing';
+import { MAX_FS_BYTES, SignatureFormatError, verifyFile } from '../../shared/signing';
 import { statRegularFile } from '../../shared/io/regular-file';
 import { day, displayText, EXIT, printJson, type CliIo } from '../io';
-
-// An FS is a few kilobytes (a signature and a certificate chain): anything far larger is not one.
-const MAX_FS_BYTES = 1024 * 1024;
 
 async function readFsFile(path: string): Promise<Buffer> {
   const info = await statRegularFile(path);

@@ -9,7 +9,7 @@ import {
   type NotificationForm,
   type ResponseDocument,
 } from '../responses';
-import { hashStream, verifyDetached } from '../signing';
+import { hashStream, MAX_FS_BYTES, verifyDetached } from '../signing';
 import type { ObjectStore } from '../store';
 
 /** What reading a stored response set found and did. */
@@ -28,9 +28,6 @@ interface Context {
   notifier: Notifier;
   now?: () => Date;
 }
-
-// An FS is a few kilobytes; a larger one is not read into memory.
-const MAX_FS_BYTES = 1024 * 1024;
 
 /** Concatenates the set's data parts, in order, as one stream from the store. */
 function dataStream(store: ObjectStore, record: ResponseRecord): Readable {

@@ -6,6 +6,12 @@ export const FS_FORMATS = ['line', 'cr76'] as const;
 /** `line`: base64 on one line, no line ending; `cr76`: 76-column lines joined by one CR. */
 export type FsFormat = (typeof FS_FORMATS)[number];
 
+/**
+ * Largest FS file read: a signature with its certificate chain is a few kilobytes, so anything
+ * far larger is not an FS and is refused unread.
+ */
+export const MAX_FS_BYTES = 1024 * 1024;
+
 const LINE_LENGTH = 76;
 const CR = '\r';
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

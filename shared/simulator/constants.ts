@@ -55,8 +55,5 @@ export const SIMULATOR_DEFAULTS = {
   waitTimeoutMs: 10_000,
 } as const;
 
-/**
- * Largest FS file read into memory. A real one is a few kilobytes; anything this big is not
- * a signature and is refused (125) without reading it.
- */
-export const MAX_FS_BYTES = 1024 * 1024;
+/** Largest FS file read; anything bigger is refused (125) unread. The signing module's bound. */
+export { MAX_FS_BYTES } from '../signing';

@@ -10,9 +10,9 @@ import {
   TransportConfigError,
   TransportError,
   TransportNotFoundError,
-  TransportPathError,
   TransportRefusedError,
 } from './errors';
+import { checkRemotePath } from './paths';
 import type { RemoteEntry, Transport, TransportConnector } from './port';
 import { resolveRetryOptions, retry, type RetryOptions } from './retry';
 
@@ -161,33 +161,6 @@ export function resolveFtpOptions(options: FtpConnectorOptions): ResolvedFtpOpti
     operationRetry: checkRetry('operationRetry', options.operationRetry),
     verbose: options.verbose ?? DEFAULT_FTP_OPTIONS.verbose,
   };
-}
-
-/**
- * Checks a remote path before anything is sent and returns it unchanged.
- * Paths stay relative to the login folder (`INTEST/FI...`): an absolute path,
- * a `..` (a way out of the folders the transfer point gives us), or a NUL, CR
- * or LF (a way to inject FTP commands) is refused with TRANSPORT_PATH.
- */
-export function checkRemotePath(remotePath: string, what = 'remote path'): string {
-  const shown = JSON.stringify(remotePath);
-  if (typeof remotePath !== 'string' || remotePath === '') {
-    throw new TransportPathError(`${what} is empty`);
-  }
-  if (CONTROL_CHARACTERS.test(remotePath)) {
-    throw new TransportPathError(`${what} ${shown} contains a NUL, CR or LF character`);
-  }
-  if (remotePath.startsWith('/')) {
-    throw new TransportPathError(
-      `${what} ${shown} is absolute: give it relative to the login folder, e.g. INTEST/FI...`,
-    );
-  }
-  if (remotePath.includes('..')) {
-    throw new TransportPathError(
-      `${what} ${shown} contains "..": paths stay inside the login folder`,
-    );
-  }
-  return remotePath;
 }
 
 /** The URL-like name of a server for messages: `ftp://user@host:port`, never a password. */

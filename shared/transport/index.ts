@@ -20,7 +20,8 @@ export {
 export type { TransportCode, TransportErrorOptions, ReplyDetails } from './errors';
 export { retry, resolveRetryOptions, backoffDelay, DEFAULT_RETRY_OPTIONS } from './retry';
 export type { RetryOptions } from './retry';
-export { ftpConnector, resolveFtpOptions, checkRemotePath, DEFAULT_FTP_OPTIONS } from './ftp';
+export { ftpConnector, resolveFtpOptions, DEFAULT_FTP_OPTIONS } from './ftp';
+export { checkRemotePath } from './paths';
 export type { FtpOptions, FtpConnectorOptions, ResolvedFtpOptions } from './ftp';
 export { memoryConnector } from './memory';
 export type { MemoryFiles } from './memory';

@@ -1,5 +1,5 @@
 import type { Readable, Writable } from 'node:stream';
-import { checkRemotePath } from './ftp';
+import { checkRemotePath } from './paths';
 import { TransportNotFoundError } from './errors';
 import type { RemoteEntry, Transport, TransportConnector } from './port';
 

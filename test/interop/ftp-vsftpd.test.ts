@@ -10,15 +10,11 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import {
-  ftpConnector,
-  TransportError,
-  type FtpConnectorOptions,
-  type Transport,
-} from '../../shared/transport';
+import { Readable } from 'node:stream';
+import { ftpConnector, type FtpConnectorOptions, type Transport } from '../../shared/transport';
 import { bridgeErrorRealms } from '../helpers/ftp-server';
 import { startVsftpd, TRANSFER_POINT_FOLDERS, type Vsftpd } from './vsftpd';
+import { collector, rejection } from '../helpers/streams';
 
 bridgeErrorRealms();
 
@@ -66,27 +62,6 @@ async function explained<T>(body: () => Promise<T>): Promise<T> {
     if (error instanceof Error) error.message += `\n--- vsftpd log ---\n${server.log()}`;
     throw error;
   }
-}
-
-function collector(): { stream: Writable; bytes: () => Buffer } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  return { stream, bytes: () => Buffer.concat(chunks) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TransportError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TransportError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
 }
 
 describe('ftpConnector against Debian vsftpd on loopback', () => {

@@ -20,6 +20,7 @@ import {
   type Transport,
 } from '../../shared/transport';
 import { bridgeErrorRealms, start, type TestFtpServer } from '../helpers/ftp-server';
+import { collector, rejection } from '../helpers/streams';
 
 bridgeErrorRealms();
 
@@ -88,28 +89,6 @@ function emptyStream(): Readable {
       this.push(null);
     },
   });
-}
-
-/** A Writable that keeps what it receives. */
-function collector(): { stream: Writable; bytes: () => Buffer } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      chunks.push(chunk);
-      callback();
-    },
-  });
-  return { stream, bytes: () => Buffer.concat(chunks) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<TransportError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TransportError) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
 }
 
 /** A loopback port that nobody listens on. */
