@@ -114,8 +114,9 @@ interface WholeSource {
  * same source resumes it under the same names.
  *
  * Each call is one run with its own lease token: the claim leases the set to
- * it, every state change is made as its owner, and the lease is renewed before
- * each part and before the GO. A run of the same source that starts while the
+ * it, every state change is made as its owner, the lease is renewed on a
+ * timer while uploading and once more before the GO, and ownership is checked
+ * before each part. A run of the same source that starts while the
  * lease runs is refused (SEND_IN_PROGRESS); a run whose lease was taken over
  * stops (LEASE_LOST) before touching the set again. A run that stops with its
  * set still live releases the lease, so the next run resumes it at once.
@@ -354,7 +355,7 @@ async function uploadParts(
   context: SendContext,
   transport: Transport,
   plan: SendPlan,
-  renew: () => Promise<void>,
+  assertOwner: () => Promise<void>,
   emit: (event: SendEvent) => void,
 ): Promise<{ files: SentFile[]; sha256: string }> {
   const algorithm = request.digest ?? DEFAULT_DIGEST;
@@ -366,7 +367,16 @@ async function uploadParts(
     fed: 0,
   };
   try {
-    return await uploadEachPart(request, context, transport, plan, whole, algorithm, renew, emit);
+    return await uploadEachPart(
+      request,
+      context,
+      transport,
+      plan,
+      whole,
+      algorithm,
+      assertOwner,
+      emit,
+    );
   } finally {
     await whole.hash?.destroy();
   }
@@ -379,13 +389,13 @@ async function uploadEachPart(
   plan: SendPlan,
   whole: WholeSource,
   algorithm: DigestAlgorithm,
-  renew: () => Promise<void>,
+  assertOwner: () => Promise<void>,
   emit: (event: SendEvent) => void,
 ): Promise<{ files: SentFile[]; sha256: string }> {
   const files: SentFile[] = [];
   let sha256 = '';
   for (const part of plan.parts) {
-    await renew(); // a run that lost the set uploads nothing more over another run's parts
+    await assertOwner(); // a run that lost the set uploads nothing more over another run's parts
     const digest = await uploadPart(
       request,
       context,
