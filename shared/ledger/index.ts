@@ -67,6 +67,7 @@ export {
   checkLeaseHolder,
   checkTransitionCall,
   decideClaim,
+  decideRunLease,
   formatSequence,
   isAnswerRecorded,
   isDeclarationState,
@@ -89,6 +90,7 @@ export {
   validateNotification,
   validateOwner,
   validateResponseFiles,
+  validateRunLeaseName,
   validateSequenceScope,
   validateSourceQuery,
   validateTicket,
@@ -99,6 +101,7 @@ export type {
   NormalizedListFilter,
   NormalizedResponseListFilter,
   ResponseSetFields,
+  RunLease,
 } from './rules';
 export { createMemoryLedger } from './memory';
 export { openSqliteLedger, SQLITE_LEDGER_SCHEMA_VERSION } from './sqlite';

@@ -14,6 +14,7 @@ import {
   buildResponseRecord,
   checkTransitionCall,
   decideClaim,
+  decideRunLease,
   keyOfFileName,
   matchesListFilter,
   matchesResponseListFilter,
@@ -23,10 +24,13 @@ import {
   sameSource,
   stageOf,
   validateClaimRequest,
+  validateOwner,
+  validateRunLeaseName,
   validateSequenceScope,
   validateSourceQuery,
   validateTicket,
 } from './rules';
+import type { RunLease } from './rules';
 import type { DeclarationRecord, LedgerOptions, ResponseRecord } from './types';
 
 /**
@@ -41,6 +45,7 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
   const counters = new Map<string, number>();
   // Insertion order again: the tie-break of responses stored in the same instant.
   const responses: ResponseRecord[] = [];
+  const runLeases = new Map<string, RunLease>();
   let closed = false;
 
   const open = (): void => {
@@ -209,6 +214,20 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
         .filter((r) => matchesResponseListFilter(r, normalized))
         .sort((a, b) => (a.storedAt < b.storedAt ? -1 : a.storedAt > b.storedAt ? 1 : 0))
         .map(copy);
+    },
+
+    async acquireRunLease(name, owner, leaseMs) {
+      open();
+      const next = decideRunLease(runLeases.get(name), { name, owner, leaseMs }, now());
+      if (next) runLeases.set(name, next);
+      return next !== undefined;
+    },
+
+    async releaseRunLease(name, owner) {
+      open();
+      validateRunLeaseName(name);
+      validateOwner(owner);
+      if (runLeases.get(name)?.owner === owner) runLeases.delete(name);
     },
 
     async close() {

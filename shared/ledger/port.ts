@@ -135,6 +135,18 @@ export interface Ledger {
   /** Response sets by the time they were stored, oldest first, optionally filtered. */
   listResponses(filter?: ResponseListFilter): Promise<ResponseRecord[]>;
 
+  /**
+   * Takes the run lease `name` (one per kind of scheduled job: `pull`) for `owner` until now +
+   * `leaseMs`, in one conditional write: resolves true when it was free, its holder's lease had
+   * ended, or `owner` already held it (the lease is renewed); false, writing nothing, while
+   * another owner's lease runs. So two overlapping runs of a job never work at once. Throws
+   * LedgerRequestError for a malformed name, owner or duration.
+   */
+  acquireRunLease(name: string, owner: string, leaseMs: number): Promise<boolean>;
+
+  /** Ends the run lease `name` at once when `owner` holds it; otherwise changes nothing. */
+  releaseRunLease(name: string, owner: string): Promise<void>;
+
   /** Releases the store; later calls throw LedgerClosedError. Safe to call twice. */
   close(): Promise<void>;
 }

@@ -27,17 +27,21 @@ import {
   buildResponseRecord,
   checkTransitionCall,
   decideClaim,
+  decideRunLease,
   isDeclarationState,
   keyOfFileName,
   normalizeListFilter,
   normalizeResponseListFilter,
   normalizeSha256,
   validateClaimRequest,
+  validateOwner,
+  validateRunLeaseName,
   validateSequenceScope,
   validateSourceQuery,
   validateTicket,
 } from './rules';
 import { STATE_STAGES } from './types';
+import type { RunLease } from './rules';
 import type {
   Acknowledgement,
   DeclarationRecord,
@@ -59,7 +63,7 @@ export interface SqliteLedgerOptions extends LedgerOptions {
 }
 
 /** Schema version this code writes, kept in `PRAGMA user_version`. */
-export const SQLITE_LEDGER_SCHEMA_VERSION = 3;
+export const SQLITE_LEDGER_SCHEMA_VERSION = 4;
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
@@ -145,6 +149,14 @@ const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE declarations ADD COLUMN owner TEXT;
   ALTER TABLE declarations ADD COLUMN lease_until TEXT;
+  `,
+  // 3 -> 4: run leases, one row per kind of scheduled job (`pull`).
+  `
+  CREATE TABLE run_leases (
+    name  TEXT NOT NULL PRIMARY KEY,
+    owner TEXT NOT NULL,
+    until TEXT NOT NULL
+  ) WITHOUT ROWID;
   `,
 ];
 
@@ -595,6 +607,22 @@ function createSqliteLedger(db: Database.Database, location: string, now: () => 
     },
   );
 
+  const runLeaseGet = db.prepare<[string], RunLease>(
+    'SELECT name, owner, until FROM run_leases WHERE name = ?',
+  );
+  const runLeaseSave = db.prepare<RunLease>(
+    `INSERT INTO run_leases (name, owner, until) VALUES (@name, @owner, @until)
+     ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until`,
+  );
+  const runLeaseDelete = db.prepare<[string, string]>(
+    'DELETE FROM run_leases WHERE name = ? AND owner = ?',
+  );
+  const acquireRunLeaseTx = db.transaction((name: string, owner: string, leaseMs: number) => {
+    const next = decideRunLease(runLeaseGet.get(name), { name, owner, leaseMs }, now());
+    if (next) runLeaseSave.run(next);
+    return next !== undefined;
+  });
+
   const recordResponseTx = db.transaction((request: Parameters<Ledger['recordResponse']>[0]) => {
     const record = buildResponseRecord(request, now());
     const existing = responseById.get(record.id);
@@ -759,6 +787,16 @@ function createSqliteLedger(db: Database.Database, location: string, now: () => 
           .prepare<(string | number)[], ResponseRow>(sql)
           .all(...params)
           .map((row) => fromResponseRow(row, location));
+      });
+    },
+
+    async acquireRunLease(name, owner, leaseMs) {
+      return run('taking a run lease', () => acquireRunLeaseTx.immediate(name, owner, leaseMs));
+    },
+
+    async releaseRunLease(name, owner) {
+      return run('releasing a run lease', () => {
+        runLeaseDelete.run(validateRunLeaseName(name), validateOwner(owner));
       });
     },
 

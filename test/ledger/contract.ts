@@ -2097,10 +2097,102 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
           () => ledger.updateResponse(responseIdOf('00001'), { state: 'deleted' }),
           () => ledger.getResponse(responseIdOf('00001')),
           () => ledger.listResponses(),
+          () => ledger.acquireRunLease('pull', OWNER, 60_000),
+          () => ledger.releaseRunLease('pull', OWNER),
         ];
         for (const call of calls) {
           await expectError(call(), LedgerClosedError, 'LEDGER_CLOSED');
         }
+      });
+    });
+
+    describe('run leases', () => {
+      const T0 = '2026-07-01T10:00:00.000Z';
+
+      it('gives a free run lease to the first owner and refuses a second while it runs', async () => {
+        // Prepare
+        clock.set(T0);
+
+        // Act
+        const first = await ledger.acquireRunLease('pull', OWNER, 60_000);
+        clock.set(plusMs(T0, 59_999));
+        const second = await ledger.acquireRunLease('pull', OTHER_OWNER, 60_000);
+
+        // Assess
+        expect(first).toBe(true);
+        expect(second).toBe(false);
+      });
+
+      it('lets another owner take a run lease once it has ended, and no earlier', async () => {
+        // Prepare
+        clock.set(T0);
+        await ledger.acquireRunLease('pull', OWNER, 60_000);
+
+        // Act
+        clock.set(plusMs(T0, 60_000));
+        const taken = await ledger.acquireRunLease('pull', OTHER_OWNER, 60_000);
+        clock.set(plusMs(T0, 61_000));
+        const back = await ledger.acquireRunLease('pull', OWNER, 60_000);
+
+        // Assess
+        expect(taken).toBe(true);
+        expect(back).toBe(false);
+      });
+
+      it('renews the lease of the owner that holds it', async () => {
+        // Prepare
+        clock.set(T0);
+        await ledger.acquireRunLease('pull', OWNER, 60_000);
+        clock.set(plusMs(T0, 50_000));
+
+        // Act
+        const renewed = await ledger.acquireRunLease('pull', OWNER, 60_000);
+        clock.set(plusMs(T0, 100_000));
+        const other = await ledger.acquireRunLease('pull', OTHER_OWNER, 60_000);
+
+        // Assess: the renewal moved the end to T0 + 110 s
+        expect(renewed).toBe(true);
+        expect(other).toBe(false);
+      });
+
+      it('frees a run lease on release by its owner only', async () => {
+        // Prepare
+        clock.set(T0);
+        await ledger.acquireRunLease('pull', OWNER, 60_000);
+
+        // Act
+        await ledger.releaseRunLease('pull', OTHER_OWNER);
+        const whileHeld = await ledger.acquireRunLease('pull', OTHER_OWNER, 60_000);
+        await ledger.releaseRunLease('pull', OWNER);
+        const afterRelease = await ledger.acquireRunLease('pull', OTHER_OWNER, 60_000);
+
+        // Assess
+        expect(whileHeld).toBe(false);
+        expect(afterRelease).toBe(true);
+      });
+
+      it('keeps leases of different names apart', async () => {
+        // Prepare
+        clock.set(T0);
+        await ledger.acquireRunLease('pull', OWNER, 60_000);
+
+        // Act / Assess
+        expect(await ledger.acquireRunLease('pull-test', OTHER_OWNER, 60_000)).toBe(true);
+        expect(await ledger.acquireRunLease('pull', OTHER_OWNER, 60_000)).toBe(false);
+      });
+
+      it.each([
+        ['a name with capitals', 'Pull', OWNER, 60_000],
+        ['an empty name', '', OWNER, 60_000],
+        ['an empty owner', 'pull', '', 60_000],
+        ['a zero duration', 'pull', OWNER, 0],
+        ['a duration over a day', 'pull', OWNER, MAX_LEASE_MS + 1],
+      ])('refuses %s', async (_title, name, owner, leaseMs) => {
+        await expectError(
+          ledger.acquireRunLease(name, owner, leaseMs),
+          LedgerRequestError,
+          'LEDGER_REQUEST_INVALID',
+        );
       });
     });
 

@@ -475,12 +475,17 @@ describe('sqlite ledger: the file', () => {
     const db = new Database(path, { readonly: true });
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_LEDGER_SCHEMA_VERSION);
-      expect(SQLITE_LEDGER_SCHEMA_VERSION).toBe(3);
+      expect(SQLITE_LEDGER_SCHEMA_VERSION).toBe(4);
       const columns = db
         .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('declarations')")
         .all()
         .map((column) => column.name);
       expect(columns).toEqual(expect.arrayContaining(['owner', 'lease_until']));
+      const leaseTable = db
+        .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('run_leases')")
+        .all()
+        .map((column) => column.name);
+      expect(leaseTable).toEqual(['name', 'owner', 'until']);
     } finally {
       db.close();
     }
