@@ -16,6 +16,11 @@ export const EVENT_TYPES = {
   signatureProblem: 'response.signature-problem',
   /** A response that could not be read (not well-formed XML): kept, reported. */
   malformed: 'response.malformed',
+  /**
+   * A compressed (CO) response that could not be unpacked, wholly or in part (corrupt, unsafe
+   * entry names, too large, encrypted, not zip or gzip): the original is kept, reported.
+   */
+  unpackProblem: 'response.unpack-problem',
   /** A file in a response folder whose name is outside the grammar: left, reported. */
   foreignFile: 'response.foreign-file',
 } as const;

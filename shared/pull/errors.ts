@@ -6,3 +6,20 @@ export class StoreMismatchError extends OnssTransferError {
     super(`${name}: ${detail}; kept on the server`, { code: 'STORE_MISMATCH' });
   }
 }
+
+/** A pull option is out of range (an unpacking limit that is not a positive whole number). */
+export class PullOptionsError extends OnssTransferError {
+  constructor(option: string, problem: string) {
+    super(`${option} ${problem}`, { code: 'PULL_OPTIONS_INVALID' });
+  }
+}
+
+/**
+ * A compressed response would unpack past a limit (too many entries, too many bytes): a zip
+ * bomb, or an answer far larger than any the transfer point writes. The original is kept.
+ */
+export class UnpackLimitError extends OnssTransferError {
+  constructor(detail: string) {
+    super(detail, { code: 'UNPACK_LIMIT' });
+  }
+}

@@ -3,6 +3,15 @@ export type { PullContext, PullReport, PullRequest, PulledSet } from './pull-res
 export { groupResponseSets, responseSetId } from './response-sets';
 export type { GroupedListing, ListedResponseFile, ResponseSetListing } from './response-sets';
 export { interpretResponse } from './interpret';
-export type { Interpretation } from './interpret';
+export type { InterpretOptions, Interpretation } from './interpret';
+export {
+  UNPACK_DEFAULTS,
+  detectCompression,
+  entryPath,
+  resolveUnpackLimits,
+  unpackResponse,
+  unpackedFolder,
+} from './unpack';
+export type { CompressionFormat, UnpackLimits, UnpackResult, UnpackedEntry } from './unpack';
 export { foreignKey, responseKey } from './store-layout';
-export { StoreMismatchError } from './errors';
+export { PullOptionsError, StoreMismatchError, UnpackLimitError } from './errors';

@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import type { DeclarationRecord, DeclarationState, Ledger, ResponseRecord } from '../ledger';
 import { EVENT_TYPES, type Notifier, type TransferEvent } from '../notify';
@@ -11,6 +11,7 @@ import {
 } from '../responses';
 import { hashStream, MAX_FS_BYTES, verifyDetached } from '../signing';
 import type { ObjectStore } from '../store';
+import { openJoined, unpackResponse, type UnpackLimits, type UnpackResult } from './unpack';
 
 /** What reading a stored response set found and did. */
 export interface Interpretation {
@@ -20,6 +21,14 @@ export interface Interpretation {
   changes: Array<{ declaration: string; state: DeclarationState }>;
   /** Forms that matched no declaration. */
   orphans: number;
+  /** For a compressed (CO) set: what unpacking it did, and the keys of what it stored. */
+  unpacked?: UnpackResult;
+}
+
+/** Options of interpretResponse. */
+export interface InterpretOptions {
+  /** Caps on unpacking a compressed (CO) response; merged over UNPACK_DEFAULTS. */
+  unpack?: Partial<UnpackLimits>;
 }
 
 interface Context {
@@ -29,14 +38,32 @@ interface Context {
   now?: () => Date;
 }
 
-/** Concatenates the set's data parts, in order, as one stream from the store. */
-function dataStream(store: ObjectStore, record: ResponseRecord): Readable {
-  const keys = record.files.filter((f) => f.role === 'data').map((f) => f.storeKey);
-  return Readable.from(
-    (async function* parts() {
-      for (const key of keys) yield* await store.open(key);
-    })(),
-  );
+// Problems listed in one event's message; the rest are counted.
+const SHOWN_PROBLEMS = 5;
+
+/**
+ * The document to read: the data parts joined in order; for a compressed set, the one file
+ * it unpacked to. An archive of several files (the transfer point writes one) or one that
+ * could not be unpacked is kept and not read.
+ */
+async function documentSource(
+  store: ObjectStore,
+  dataKeys: readonly string[],
+  unpacked: UnpackResult | undefined,
+): Promise<Readable | Interpretation['kind']> {
+  if (unpacked === undefined) return openJoined(store, dataKeys);
+  if (unpacked.outcome === 'failed') return 'malformed';
+  const [only, ...more] = unpacked.entries;
+  if (only === undefined || more.length > 0) return 'other';
+  return store.open(only.key);
+}
+
+function unpackMessage(id: string, unpacked: UnpackResult): string {
+  const { problems } = unpacked;
+  const listed = problems.slice(0, SHOWN_PROBLEMS).join('; ');
+  const more =
+    problems.length > SHOWN_PROBLEMS ? ` (and ${problems.length - SHOWN_PROBLEMS} more)` : '';
+  return `compressed response ${id} (${unpacked.format}) ${unpacked.outcome}: ${listed}${more}; the original is kept`;
 }
 
 async function checkSignature(
@@ -65,20 +92,39 @@ async function checkSignature(
 }
 
 /**
- * Reads a stored response set: checks its FS signature (streamed from the
- * store), parses it (ACRF, NOTIFICATION; others are kept as they are), ties
- * each form to its declaration by the file name it answers and then by
- * ticket, moves the declaration's state, and raises one event per change. A
- * bad or missing signature, a malformed document or an answer that matches
- * nothing is recorded and raised, never a reason to lose the data.
+ * Reads a stored response set: unpacks a compressed (CO) one beside it (see
+ * unpack.ts), checks its FS signature (streamed from the store), parses it
+ * (ACRF, NOTIFICATION; from the unpacked file for a CO; others are kept as
+ * they are), ties each form to its declaration by the file name it answers
+ * and then by ticket, moves the declaration's state, and raises one event
+ * per change. A bad or missing signature, a malformed document, an archive
+ * that does not unpack or an answer that matches nothing is recorded and
+ * raised, never a reason to lose the data. Every event's `files` lists the
+ * stored originals and what was unpacked from them.
  */
 export async function interpretResponse(
   record: ResponseRecord,
   context: Context,
+  options: InterpretOptions = {},
 ): Promise<Interpretation> {
   const { ledger, store } = context;
   const at = () => (context.now?.() ?? new Date()).toISOString();
-  const files = record.files.map((f) => store.locate(f.storeKey));
+  const dataKeys = record.files.filter((f) => f.role === 'data').map((f) => f.storeKey);
+  const compressed = record.files.some((f) => f.role === 'data' && f.name.startsWith('CO.'));
+  const unpacked = compressed ? await unpackResponse(store, dataKeys, options.unpack) : undefined;
+  const files = [
+    ...record.files.map((f) => f.storeKey),
+    ...(unpacked?.entries.map((e) => e.key) ?? []),
+  ].map((key) => store.locate(key));
+  if (unpacked !== undefined && unpacked.problems.length > 0) {
+    await context.notifier.notify({
+      type: EVENT_TYPES.unpackProblem,
+      at: at(),
+      response: record.id,
+      files,
+      message: unpackMessage(record.id, unpacked),
+    });
+  }
   const { signature, detail } = await checkSignature(store, record);
   if (signature !== 'valid') {
     await context.notifier.notify({
@@ -91,12 +137,12 @@ export async function interpretResponse(
   }
   let document: ResponseDocument | undefined;
   let kind: Interpretation['kind'];
-  const compressed = record.files.some((f) => f.role === 'data' && f.name.startsWith('CO.'));
-  if (compressed) {
-    kind = 'other'; // kept as it came; unpacking is not built yet
+  const source = await documentSource(store, dataKeys, unpacked);
+  if (typeof source === 'string') {
+    kind = source; // kept as it came: the unpack problem was raised above
   } else {
     try {
-      document = await parseResponseStream(dataStream(store, record));
+      document = await parseResponseStream(source);
       kind = document.kind;
     } catch (error) {
       kind = 'malformed';
@@ -146,7 +192,7 @@ export async function interpretResponse(
     orphan: orphans > 0,
     ...(declarationId ? { declarationId } : {}),
   });
-  return { kind, signature, changes, orphans };
+  return { kind, signature, changes, orphans, ...(unpacked ? { unpacked } : {}) };
 }
 
 function ticketOf(form: AcrfForm | NotificationForm): string | undefined {

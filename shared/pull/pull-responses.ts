@@ -12,6 +12,7 @@ import {
   type ResponseSetListing,
 } from './response-sets';
 import { foreignKey, responseKey } from './store-layout';
+import { resolveUnpackLimits, type UnpackLimits } from './unpack';
 import { EVENT_TYPES } from '../notify';
 
 /** What to pull. */
@@ -19,6 +20,8 @@ export interface PullRequest {
   environments: readonly Environment[];
   /** Copy files whose names are outside the grammar into the store (never deleted). */
   copyForeign?: boolean;
+  /** Caps on unpacking compressed (CO) answers; default UNPACK_DEFAULTS (100 entries, 1 GiB). */
+  unpack?: Partial<UnpackLimits>;
 }
 
 /** The ports the pull runs with. */
@@ -38,6 +41,11 @@ export interface PulledSet {
   stored: boolean;
   deleted: boolean;
   interpretation?: Interpretation;
+  /**
+   * Store keys of what a compressed (CO) answer unpacked to, under `<key of the CO>.unpacked/`
+   * (the details, and any problem, are in `interpretation.unpacked`).
+   */
+  unpacked?: string[];
 }
 
 /** The outcome of one pull. */
@@ -69,17 +77,29 @@ function filesOf(
  * server, GO first. An incomplete set waits for the next run; a name outside
  * the grammar is never deleted. A crash at any point loses nothing: a set
  * recorded as stored but still on the server is not stored again, only
- * finished (read if it was not, then deleted).
+ * finished (read if it was not, then deleted). A compressed (CO) answer is
+ * kept as it came and, when it is zip or gzip, unpacked beside it before it
+ * is read; an archive that does not unpack is raised, and the set is deleted
+ * all the same once its original is stored.
+ *
+ * @throws PullOptionsError when `request.unpack` holds a limit that is not a positive whole number
  */
 export async function pullResponses(
   request: PullRequest,
   context: PullContext,
 ): Promise<PullReport> {
+  const unpack = resolveUnpackLimits(request.unpack); // checked before connecting
   const report: PullReport = { sets: [], incomplete: [], foreign: [], failed: [] };
   const transport = await context.connector.connect();
   try {
     for (const env of request.environments) {
-      await pullFolder(ENVIRONMENTS[env].responseFolder, request, context, transport, report);
+      await pullFolder(
+        ENVIRONMENTS[env].responseFolder,
+        { ...request, unpack },
+        context,
+        transport,
+        report,
+      );
     }
   } finally {
     await transport.close();
@@ -120,7 +140,7 @@ async function pullFolder(
       continue;
     }
     try {
-      report.sets.push(await takeSet(set, folder, known, context, transport));
+      report.sets.push(await takeSet(set, folder, known, request, context, transport));
     } catch (error) {
       const { code, message } = error as { code?: string; message?: string };
       report.failed.push({
@@ -136,6 +156,7 @@ async function takeSet(
   set: ResponseSetListing,
   folder: ResponseFolder,
   known: ResponseRecord | undefined,
+  request: PullRequest,
   context: PullContext,
   transport: Transport,
 ): Promise<PulledSet> {
@@ -176,7 +197,9 @@ async function takeSet(
   let interpretation: Interpretation | undefined;
   if (record.kind === undefined) {
     // Read and tie the answer before deleting it: if this fails, the next run reads it again.
-    interpretation = await interpretResponse(record, context);
+    interpretation = await interpretResponse(record, context, {
+      ...(request.unpack ? { unpack: request.unpack } : {}),
+    });
   }
   await deleteFromServer(set, folder, record, transport);
   if (record.state !== 'deleted') await ledger.updateResponse(set.id, { state: 'deleted' });
@@ -186,6 +209,9 @@ async function takeSet(
     stored,
     deleted: true,
     ...(interpretation ? { interpretation } : {}),
+    ...(interpretation?.unpacked
+      ? { unpacked: interpretation.unpacked.entries.map((e) => e.key) }
+      : {}),
   };
 }
 

@@ -27,3 +27,5 @@ export {
 export { certificateFingerprint, normalizeFingerprint } from './trust';
 export { buildAcrfXml, buildNotificationXml } from './response-xml';
 export type { AcrfContent, NotificationContent } from './response-xml';
+export { buildZip } from './zip';
+export type { ZipEntrySpec } from './zip';

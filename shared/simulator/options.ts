@@ -35,6 +35,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof SimulatorOptions>([
   'trustedCertificates',
   'maxFileBytes',
   'notificationDelayMs',
+  'notificationCompression',
   'transferPointSender',
   'identity',
   'nameRules',
@@ -190,6 +191,14 @@ export async function resolveSimulatorOptions(
   ) {
     fail('notificationDelayMs', `must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`);
   }
+  const { notificationCompression } = input;
+  if (
+    notificationCompression !== undefined &&
+    notificationCompression !== 'zip' &&
+    notificationCompression !== 'gzip'
+  ) {
+    fail('notificationCompression', 'must be zip or gzip (or be left out for an FO)');
+  }
   const transferPointSender = input.transferPointSender ?? SIMULATOR_DEFAULTS.transferPointSender;
   if (typeof transferPointSender !== 'string' || !SENDER.test(transferPointSender)) {
     fail('transferPointSender', 'must be a sender number of 6 digits');
@@ -219,6 +228,7 @@ export async function resolveSimulatorOptions(
     ...(trustedCertificates === undefined ? {} : { trustedCertificates }),
     maxFileBytes,
     ...(notificationDelayMs === undefined ? {} : { notificationDelayMs }),
+    ...(notificationCompression === undefined ? {} : { notificationCompression }),
     transferPointSender,
     identity,
     nameRules,

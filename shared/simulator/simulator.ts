@@ -376,7 +376,12 @@ class LocalTransferPoint implements Simulator {
       declarationTicket,
       createdAt: new Date(),
     });
-    const responseNames = await this.answer('NOTI', judgement.env, xml);
+    const responseNames = await this.answer(
+      'NOTI',
+      judgement.env,
+      xml,
+      this.options.notificationCompression,
+    );
     const record: NotificationRecord = Object.freeze({
       goName: judgement.goName,
       ticket: judgement.ticket,
@@ -394,6 +399,7 @@ class LocalTransferPoint implements Simulator {
     type: SimulatorResponseType,
     env: Environment,
     xml: string,
+    compression?: 'zip' | 'gzip',
   ): Promise<string[]> {
     const folderPath = join(this.root, ENVIRONMENTS[env].responseFolder);
     const fields = {
@@ -405,7 +411,14 @@ class LocalTransferPoint implements Simulator {
     const seq = this.sequence.next((candidate) =>
       responseExists(folderPath, { ...fields, seq: candidate }),
     );
-    return writeResponseSet({ folderPath, ...fields, seq, xml, identity: this.options.identity });
+    return writeResponseSet({
+      folderPath,
+      ...fields,
+      seq,
+      xml,
+      identity: this.options.identity,
+      ...(compression ? { compression } : {}),
+    });
   }
 
   // -------------------------------------------------------------------------------------------

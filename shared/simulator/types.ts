@@ -46,6 +46,11 @@ export interface SimulatorOptions {
   maxFileBytes: number;
   /** Delay before a NOTIFICATION answers each accepted set; default undefined, no NOTI. */
   notificationDelayMs?: number;
+  /**
+   * Send each NOTIFICATION compressed, as a CO data file holding a zip (one entry) or a gzip
+   * stream instead of an FO; default undefined, an FO. ACRFs always come as an FO.
+   */
+  notificationCompression?: 'zip' | 'gzip';
   /** Sender number in the names of the answers; default `999999`. */
   transferPointSender: string;
   /** Key and certificate the answers are signed with; default a self-signed throwaway. */
