@@ -1,0 +1,54 @@
+/**
+ * The names of the environment variables the Lambda functions read. `infra/` sets them and
+ * `functions/` reads them through these constants, so the two can never drift apart.
+ */
+export const ENV_NAMES = {
+  /** The bucket holding the outbox (declarations to send) and the stored responses. */
+  bucket: 'ONSS_BUCKET',
+  /** Key prefix of declarations to send, with its trailing slash (`outbox/`). */
+  outboxPrefix: 'ONSS_OUTBOX_PREFIX',
+  /** Key prefix under which pulled responses are stored (`responses/`). */
+  responsesPrefix: 'ONSS_RESPONSES_PREFIX',
+  /** The DynamoDB table of the ledger. */
+  ledgerTable: 'ONSS_LEDGER_TABLE',
+  /** Secrets Manager id (name or ARN) of the signing material. */
+  signingSecretId: 'ONSS_SIGNING_SECRET_ID',
+  /** Secrets Manager id (name or ARN) of the transfer point credentials. */
+  serverSecretId: 'ONSS_SERVER_SECRET_ID',
+  /** How long a fetched secret is reused, in seconds. */
+  secretTtlSeconds: 'ONSS_SECRET_TTL_SECONDS',
+  /** The sender number registered with the transfer point (6 digits or more). */
+  sender: 'ONSS_SENDER',
+  /** Transfer point host name. */
+  host: 'ONSS_HOST',
+  /** Transfer point port. */
+  port: 'ONSS_PORT',
+  /** Channel: `ftp` (FTPS and SFTP come with their own issue). */
+  protocol: 'ONSS_PROTOCOL',
+  /** Environments the pull function pulls, comma-separated letters (`R,T,S`). */
+  environments: 'ONSS_ENVIRONMENTS',
+  /** Name of the EventBridge bus the events go to. */
+  eventBus: 'ONSS_EVENT_BUS',
+  /** ARN of the SNS topic that gets a readable message per state change. */
+  topicArn: 'ONSS_TOPIC_ARN',
+} as const;
+
+/** One of the variable names. */
+export type EnvName = (typeof ENV_NAMES)[keyof typeof ENV_NAMES];
+
+/** The `source` of every EventBridge event the functions put. */
+export const EVENT_SOURCE = 'onss-transfer';
+
+/** Metric namespace of the functions (Powertools). */
+export const METRICS_NAMESPACE = 'OnssTransfer';
+
+/** Metric names, shared by the functions that emit them and the dashboard and alarms. */
+export const METRIC_NAMES = {
+  declarationsSent: 'DeclarationsSent',
+  bytesSent: 'BytesSent',
+  partsSent: 'PartsSent',
+  sendDuration: 'SendDuration',
+  answers: 'Answers',
+  pullSuccess: 'PullSuccess',
+  certificateDaysLeft: 'CertificateDaysLeft',
+} as const;
