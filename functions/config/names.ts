@@ -36,6 +36,12 @@ export const ENV_NAMES = {
 /** One of the variable names. */
 export type EnvName = (typeof ENV_NAMES)[keyof typeof ENV_NAMES];
 
+/**
+ * The functions' service name (POWERTOOLS_SERVICE_NAME): Powertools tags logs and metrics with
+ * it, and the alarms select metrics by it.
+ */
+export const SERVICE_NAME = 'onss-transfer';
+
 /** The `source` of every EventBridge event the functions put. */
 export const EVENT_SOURCE = 'onss-transfer';
 
@@ -51,4 +57,5 @@ export const METRIC_NAMES = {
   answers: 'Answers',
   pullSuccess: 'PullSuccess',
   certificateDaysLeft: 'CertificateDaysLeft',
+  declarationsRefused: 'DeclarationsRefused',
 } as const;

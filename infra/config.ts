@@ -1,0 +1,262 @@
+/**
+ * The deployment's settings, read once from CDK context (`-c key=value` or `cdk.json`) and
+ * validated before any construct is built, so a bad value fails `cdk synth` with a message that
+ * says which key to fix instead of a deployed function failing at its first run.
+ */
+import { ENVIRONMENTS } from '../shared/names/constants';
+import type { Environment } from '../shared/names/types';
+
+/** The context keys the app reads, each documented in infra/README.md. */
+export const CONTEXT_KEYS = {
+  sender: 'sender',
+  host: 'host',
+  port: 'port',
+  protocol: 'protocol',
+  environments: 'environments',
+  pullRateMinutes: 'pullRateMinutes',
+  eipAllocationId: 'eipAllocationId',
+  signingSecretArn: 'signingSecretArn',
+  serverSecretArn: 'serverSecretArn',
+  outboxPrefix: 'outboxPrefix',
+  responsesPrefix: 'responsesPrefix',
+  responseRetentionDays: 'responseRetentionDays',
+  alarmEmail: 'alarmEmail',
+} as const;
+
+/** One of the context keys. */
+export type ContextKey = (typeof CONTEXT_KEYS)[keyof typeof CONTEXT_KEYS];
+
+/** The channels a function can be told to use; the handler decides which it implements. */
+export const PROTOCOLS = ['ftp', 'ftps', 'sftp'] as const;
+
+/** One of PROTOCOLS. */
+export type Protocol = (typeof PROTOCOLS)[number];
+
+/**
+ * Values that let `cdk synth` run with no context at all. The sender and the host are
+ * placeholders that can never reach a real server (`.invalid` is reserved, RFC 2606): a stack
+ * synthesized with them carries a warning, and must be given real values before a deploy.
+ */
+export const CONTEXT_DEFAULTS = {
+  /** Placeholder: six digits, syntactically valid, registered to nobody. */
+  sender: '000000',
+  /** Placeholder: a reserved name that never resolves. */
+  host: 'transfer-point.invalid',
+  port: 21,
+  protocol: 'ftp',
+  environments: 'R,T',
+  pullRateMinutes: 15,
+  outboxPrefix: 'outbox/',
+  responsesPrefix: 'responses/',
+  /** About five years; check the retention your own obligations require. */
+  responseRetentionDays: 1830,
+} as const;
+
+/** The context keys whose default is a placeholder that must be replaced before a deploy. */
+export const PLACEHOLDER_KEYS = [CONTEXT_KEYS.sender, CONTEXT_KEYS.host] as const;
+
+/** The validated settings of one deployment. */
+export interface TransferConfig {
+  /** Sender number registered with the transfer point: six digits. */
+  sender: string;
+  /** Transfer point host name or IPv4 address. */
+  host: string;
+  /** Transfer point port. */
+  port: number;
+  /** Channel to the transfer point. */
+  protocol: Protocol;
+  /** Environments the pull function pulls, in the order given, without duplicates. */
+  environments: Environment[];
+  /** Minutes between two pulls. */
+  pullRateMinutes: number;
+  /** Allocation id of an existing Elastic IP for the NAT gateway; absent: the stack creates one. */
+  eipAllocationId?: string;
+  /** Complete ARN of an existing signing-material secret; absent: the stack creates one. */
+  signingSecretArn?: string;
+  /** Complete ARN of an existing server-credentials secret; absent: the stack creates one. */
+  serverSecretArn?: string;
+  /** Key prefix of the declarations to send, ending in `/`. */
+  outboxPrefix: string;
+  /** Key prefix of the stored responses, ending in `/`. */
+  responsesPrefix: string;
+  /** Days after which a stored response is deleted by the bucket's lifecycle. */
+  responseRetentionDays: number;
+  /** E-mail address subscribed to the alarm topic, if any. */
+  alarmEmail?: string;
+  /** Keys still at their placeholder default (see PLACEHOLDER_KEYS). */
+  placeholders: ContextKey[];
+}
+
+/** A context value that cannot be used, listing every problem found (not just the first). */
+export class ContextConfigError extends Error {
+  override readonly name = 'ContextConfigError';
+  /** One line per problem, each naming its context key. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(
+      `Invalid CDK context for the onss-transfer stack (see infra/README.md):\n` +
+        problems.map((problem) => `  - ${problem}`).join('\n'),
+    );
+    this.problems = problems;
+  }
+}
+
+const SENDER = /^\d{6}$/;
+const HOST_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
+const EIP_ALLOCATION = /^eipalloc-[0-9a-f]{8,17}$/;
+const SECRET_COMPLETE_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}$/;
+// Characters S3 documents as safe in keys; a prefix is one or more segments, each ending in `/`.
+const KEY_PREFIX = /^(?:[A-Za-z0-9!_.*'()-]+\/)+$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Reads and validates the settings. `read` returns the raw context value of a key (a string
+ * from `-c key=value`, or any JSON value from `cdk.json`); absent and empty values take the
+ * default of CONTEXT_DEFAULTS or stay unset for the optional keys. Throws ContextConfigError
+ * listing every invalid value.
+ */
+export function parseConfig(read: (key: ContextKey) => unknown): TransferConfig {
+  const problems: string[] = [];
+  const text = (key: ContextKey): string | undefined => {
+    const value = read(key);
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string') return value.trim() === '' ? undefined : value.trim();
+    if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+    problems.push(`${key}: must be a string or a number, got ${JSON.stringify(value)}`);
+    return undefined;
+  };
+  const integer = (key: ContextKey, fallback: number, min: number, max: number): number => {
+    const raw = text(key);
+    if (raw === undefined) return fallback;
+    const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!Number.isSafeInteger(value) || value < min || value > max) {
+      problems.push(`${key}: must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return fallback;
+    }
+    return value;
+  };
+  const matching = (key: ContextKey, pattern: RegExp, what: string): string | undefined => {
+    const raw = text(key);
+    if (raw !== undefined && !pattern.test(raw)) {
+      problems.push(`${key}: must be ${what}, got "${raw}"`);
+      return undefined;
+    }
+    return raw;
+  };
+
+  const placeholders: ContextKey[] = [];
+  const givenSender = text(CONTEXT_KEYS.sender);
+  const givenHost = text(CONTEXT_KEYS.host);
+  if (givenSender === undefined) placeholders.push(CONTEXT_KEYS.sender);
+  if (givenHost === undefined) placeholders.push(CONTEXT_KEYS.host);
+  if (givenSender !== undefined && !SENDER.test(givenSender)) {
+    problems.push(
+      `${CONTEXT_KEYS.sender}: must be the six-digit sender number, got "${givenSender}"`,
+    );
+  }
+  const sender = givenSender ?? CONTEXT_DEFAULTS.sender;
+  const host = readHost(givenHost, problems) ?? CONTEXT_DEFAULTS.host;
+
+  const outboxPrefix =
+    matching(CONTEXT_KEYS.outboxPrefix, KEY_PREFIX, 'a key prefix ending in "/" (outbox/)') ??
+    CONTEXT_DEFAULTS.outboxPrefix;
+  const responsesPrefix =
+    matching(CONTEXT_KEYS.responsesPrefix, KEY_PREFIX, 'a key prefix ending in "/"') ??
+    CONTEXT_DEFAULTS.responsesPrefix;
+  // A response stored under the outbox would be sent back to the transfer point.
+  if (outboxPrefix.startsWith(responsesPrefix) || responsesPrefix.startsWith(outboxPrefix)) {
+    problems.push(
+      `${CONTEXT_KEYS.outboxPrefix} and ${CONTEXT_KEYS.responsesPrefix}: must not contain one ` +
+        `another, got "${outboxPrefix}" and "${responsesPrefix}"`,
+    );
+  }
+
+  const config: TransferConfig = {
+    sender,
+    host,
+    port: integer(CONTEXT_KEYS.port, CONTEXT_DEFAULTS.port, 1, 65535),
+    protocol: readProtocol(text(CONTEXT_KEYS.protocol), problems),
+    environments: readEnvironments(text(CONTEXT_KEYS.environments), problems),
+    // One pull a minute at most, one every 12 hours at least (the alarm window follows it).
+    pullRateMinutes: integer(
+      CONTEXT_KEYS.pullRateMinutes,
+      CONTEXT_DEFAULTS.pullRateMinutes,
+      1,
+      720,
+    ),
+    eipAllocationId: matching(
+      CONTEXT_KEYS.eipAllocationId,
+      EIP_ALLOCATION,
+      'an Elastic IP allocation id (eipalloc-0123456789abcdef0)',
+    ),
+    signingSecretArn: matching(
+      CONTEXT_KEYS.signingSecretArn,
+      SECRET_COMPLETE_ARN,
+      'the complete ARN of a Secrets Manager secret, with its 6-character suffix',
+    ),
+    serverSecretArn: matching(
+      CONTEXT_KEYS.serverSecretArn,
+      SECRET_COMPLETE_ARN,
+      'the complete ARN of a Secrets Manager secret, with its 6-character suffix',
+    ),
+    outboxPrefix,
+    responsesPrefix,
+    responseRetentionDays: integer(
+      CONTEXT_KEYS.responseRetentionDays,
+      CONTEXT_DEFAULTS.responseRetentionDays,
+      1,
+      36500,
+    ),
+    alarmEmail: matching(CONTEXT_KEYS.alarmEmail, EMAIL, 'an e-mail address'),
+    placeholders,
+  };
+  if (config.signingSecretArn !== undefined && config.signingSecretArn === config.serverSecretArn) {
+    problems.push(
+      `${CONTEXT_KEYS.signingSecretArn} and ${CONTEXT_KEYS.serverSecretArn}: must be two ` +
+        `different secrets`,
+    );
+  }
+  if (problems.length > 0) throw new ContextConfigError(problems);
+  return config;
+}
+
+function readHost(raw: string | undefined, problems: string[]): string | undefined {
+  if (raw === undefined) return undefined;
+  const labels = raw.split('.');
+  if (raw.length > 253 || !labels.every((label) => HOST_LABEL.test(label))) {
+    problems.push(`${CONTEXT_KEYS.host}: must be a host name or an IPv4 address, got "${raw}"`);
+    return undefined;
+  }
+  return raw;
+}
+
+function readProtocol(raw: string | undefined, problems: string[]): Protocol {
+  const value = raw ?? CONTEXT_DEFAULTS.protocol;
+  const known = PROTOCOLS.find((protocol) => protocol === value);
+  if (known === undefined) {
+    problems.push(
+      `${CONTEXT_KEYS.protocol}: must be one of ${PROTOCOLS.join(', ')}, got "${value}"`,
+    );
+    return CONTEXT_DEFAULTS.protocol;
+  }
+  return known;
+}
+
+function readEnvironments(raw: string | undefined, problems: string[]): Environment[] {
+  const letters = (raw ?? CONTEXT_DEFAULTS.environments).split(',').map((part) => part.trim());
+  const known = Object.keys(ENVIRONMENTS) as Environment[];
+  const environments = known.filter((environment) => letters.includes(environment));
+  const unknown = letters.filter((letter) => !known.some((environment) => environment === letter));
+  const duplicated = letters.length !== new Set(letters).size;
+  if (unknown.length > 0 || duplicated || environments.length === 0) {
+    problems.push(
+      `${CONTEXT_KEYS.environments}: must be comma-separated environment letters among ` +
+        `${known.join(', ')}, each once (R,T), got "${raw ?? ''}"`,
+    );
+    return [];
+  }
+  // Keep the order given: the pull function pulls them in that order.
+  return letters as Environment[];
+}
