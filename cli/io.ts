@@ -9,6 +9,8 @@ export interface CliIo {
   env: Readonly<Record<string, string | undefined>>;
   /** True when a person watches (stderr is a terminal): progress bars are drawn then. */
   isTerminal?: boolean;
+  /** True when stdout is a terminal: commands that print secrets refuse to (import-key). */
+  stdoutIsTerminal?: boolean;
   /** Resolves when a long-running command (the simulator) should stop; default Ctrl-C. */
   waitForStop?: () => Promise<void>;
 }
@@ -29,6 +31,7 @@ export const processIo: CliIo = {
   stderr: (text) => process.stderr.write(text),
   env: process.env,
   isTerminal: process.stderr.isTTY === true,
+  stdoutIsTerminal: process.stdout.isTTY === true,
 };
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

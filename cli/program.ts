@@ -7,6 +7,7 @@ import { registerSend } from './commands/send';
 import { registerSimulator } from './commands/simulator';
 import { registerPull } from './commands/pull';
 import { registerStatus } from './commands/status';
+import { registerImportKey } from './commands/import-key';
 import { EXIT, redactOptionValues, reportError, type CliIo } from './io';
 import { version } from '../package.json';
 
@@ -38,6 +39,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   registerSimulator(program, io, setExit);
   registerPull(program, io, setExit);
   registerStatus(program, io, setExit);
+  registerImportKey(program, io, setExit);
   try {
     await program.parseAsync([...args], { from: 'user' });
     return exitCode;

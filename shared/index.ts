@@ -12,6 +12,7 @@ export * from './send';
 export * from './responses';
 export * from './store';
 export * from './notify';
+export * from './secrets';
 export * from './pull';
 export { readFileChunks, FILE_CHUNK_BYTES } from './io/read-file-chunks';
 export { writeFileAtomic } from './local/atomic-file';

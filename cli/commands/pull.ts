@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { openSqliteLedger } from '../../shared/ledger';
 import type { Environment } from '../../shared/names';
 import { consoleNotifier, fanOut, jsonLinesNotifier } from '../../shared/notify';
-import { pullResponses } from '../../shared/pull';
+import { PULL_RUN_LEASE, pullResponses, runExclusively } from '../../shared/pull';
 import { localFolderStore } from '../../shared/store';
 import { defaultLedgerPath } from '../defaults';
 import { EXIT, printJson, UsageError, type CliIo } from '../io';
@@ -17,6 +17,11 @@ interface PullFlags extends ServerFlags {
 }
 
 const ALL: readonly Environment[] = ['R', 'T', 'S'];
+
+// A pull holds the ledger's run lease while it runs, so a second pull on the same ledger (a
+// cron overlapping a slow run) stops at once instead of working the same sets. An hour outlasts
+// any real run; one that dies keeps the lease that long at most.
+const PULL_LEASE_MS = 3_600_000;
 
 function environments(value: string): readonly Environment[] {
   if (value === 'all') return ALL;
@@ -52,14 +57,15 @@ export function registerPull(program: Command, io: CliIo, setExit: (code: number
             consoleNotifier((line) => io.stdout(line)),
           );
       try {
-        const report = await pullResponses(
-          { environments: envs, copyForeign: flags.copyForeign ?? false },
-          {
-            ledger,
-            connector,
-            store: localFolderStore(flags.dest),
-            notifier,
-          },
+        const report = await runExclusively(
+          ledger,
+          PULL_RUN_LEASE,
+          { leaseMs: PULL_LEASE_MS },
+          () =>
+            pullResponses(
+              { environments: envs, copyForeign: flags.copyForeign ?? false },
+              { ledger, connector, store: localFolderStore(flags.dest), notifier },
+            ),
         );
         if (flags.json) {
           printJson(io, report);

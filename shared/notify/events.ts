@@ -4,6 +4,10 @@
  * with the infrastructure.
  */
 export const EVENT_TYPES = {
+  /** A declaration's GO went out: the set is complete on the server. */
+  launched: 'declaration.launched',
+  /** A declaration was refused before its GO (name, content, duplicate...): nothing launched. */
+  failed: 'declaration.failed',
   /** An ACRF accepted a declaration. */
   acknowledged: 'declaration.acknowledged',
   /** An ACRF rejected a declaration, with its error codes. */

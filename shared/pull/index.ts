@@ -15,3 +15,4 @@ export {
 export type { CompressionFormat, UnpackLimits, UnpackResult, UnpackedEntry } from './unpack';
 export { foreignKey, responseKey } from './store-layout';
 export { PullOptionsError, StoreMismatchError, UnpackLimitError } from './errors';
+export { PULL_RUN_LEASE, RunInProgressError, runExclusively } from './exclusive';

@@ -9,3 +9,7 @@ export type {
   SendRequest,
   SendResult,
 } from './send-declaration';
+export { OutboxKeyError, declarationFromOutboxKey } from './outbox-key';
+export type { OutboxLayout } from './outbox-key';
+export { classifySendFailure, failedEvent, launchedEvent, notifyQuietly } from './outcome';
+export type { SendFailureKind } from './outcome';

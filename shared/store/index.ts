@@ -1,3 +1,4 @@
 export type { ObjectStore, StoredObject } from './port';
-export { StoreKeyError, StoreWriteError } from './errors';
+export { StoreKeyError, StoreNotFoundError, StoreReadError, StoreWriteError } from './errors';
+export type { StoreFailureDetails } from './errors';
 export { checkStoreKey, localFolderStore } from './local-folder';

@@ -1,0 +1,151 @@
+/**
+ * The functions' configuration, read from their environment once per cold start and checked
+ * whole: a bad deployment fails at once with one message naming every variable to fix, instead
+ * of a half-configured function failing later in the middle of a send.
+ */
+import { OnssTransferError } from '../../shared/errors';
+import type { Environment } from '../../shared/names';
+import { ENV_NAMES } from './names';
+
+/** The functions' environment is missing a variable or holds a value that cannot be used. */
+export class ConfigurationError extends OnssTransferError {
+  constructor(problems: readonly string[]) {
+    super(`the function's configuration cannot be used: ${problems.join('; ')}`, {
+      code: 'CONFIGURATION',
+    });
+  }
+}
+
+/** How the functions reach the transfer point. */
+export interface ChannelConfig {
+  host: string;
+  port: number;
+  /** Only plain FTP is built; FTPS and SFTP come with their own issue. */
+  protocol: 'ftp';
+  /** Secrets Manager id of the credentials (user and password). */
+  serverSecretId: string;
+}
+
+/** What both functions need. */
+export interface CommonConfig {
+  bucket: string;
+  ledgerTable: string;
+  sender: string;
+  channel: ChannelConfig;
+  /** Reuse of fetched secrets, in seconds; undefined: the adapter's default. */
+  secretTtlSeconds: number | undefined;
+  eventBus: string;
+  topicArn: string;
+  /**
+   * Secrets Manager id of the signing material: the send function signs with it, the pull
+   * function reports the certificate's days left with it.
+   */
+  signingSecretId: string;
+}
+
+/** The send function's configuration. */
+export interface SendConfig extends CommonConfig {
+  outboxPrefix: string;
+}
+
+/** The pull function's configuration. */
+export interface PullConfig extends CommonConfig {
+  responsesPrefix: string;
+  environments: readonly Environment[];
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const PREFIX = /^([A-Za-z0-9._-]+\/)+$/;
+
+/** Collects the problems of one environment, so the error lists them all at once. */
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Env) {}
+
+  text(name: string): string {
+    const value = this.env[name]?.trim();
+    if (value === undefined || value === '') {
+      this.problems.push(`${name} is not set`);
+      return '';
+    }
+    return value;
+  }
+
+  matching(name: string, pattern: RegExp, what: string): string {
+    const value = this.text(name);
+    if (value !== '' && !pattern.test(value)) {
+      this.problems.push(`${name} must be ${what}, not ${JSON.stringify(value)}`);
+    }
+    return value;
+  }
+
+  integer(name: string, min: number, max: number, optional = false): number | undefined {
+    const raw = this.env[name]?.trim();
+    if (optional && (raw === undefined || raw === '')) return undefined;
+    const text = this.text(name);
+    const value = Number(text);
+    if (text !== '' && (!/^\d+$/.test(text) || value < min || value > max)) {
+      this.problems.push(`${name} must be a whole number from ${min} to ${max}, not "${text}"`);
+    }
+    return value;
+  }
+
+  check<T>(config: T): T {
+    if (this.problems.length > 0) throw new ConfigurationError(this.problems);
+    return config;
+  }
+}
+
+function readCommon(read: Reader): CommonConfig {
+  const protocol = read.text(ENV_NAMES.protocol);
+  if (protocol !== '' && protocol !== 'ftp') {
+    read.problems.push(
+      `${ENV_NAMES.protocol} is "${protocol}": only ftp is built (FTPS and SFTP are not yet)`,
+    );
+  }
+  return {
+    bucket: read.matching(ENV_NAMES.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name'),
+    ledgerTable: read.matching(ENV_NAMES.ledgerTable, /^[A-Za-z0-9_.-]{3,255}$/, 'a table name'),
+    sender: read.matching(ENV_NAMES.sender, /^\d{6}$/, 'the six-digit sender number'),
+    channel: {
+      host: read.text(ENV_NAMES.host),
+      port: read.integer(ENV_NAMES.port, 1, 65535) ?? 21,
+      protocol: 'ftp',
+      serverSecretId: read.text(ENV_NAMES.serverSecretId),
+    },
+    secretTtlSeconds: read.integer(ENV_NAMES.secretTtlSeconds, 0, 86_400, true),
+    eventBus: read.text(ENV_NAMES.eventBus),
+    topicArn: read.matching(ENV_NAMES.topicArn, /^arn:aws[a-z-]*:sns:/, 'an SNS topic ARN'),
+    signingSecretId: read.text(ENV_NAMES.signingSecretId),
+  };
+}
+
+/** Reads and checks the send function's configuration; throws ConfigurationError. */
+export function readSendConfig(env: Env): SendConfig {
+  const read = new Reader(env);
+  const common = readCommon(read);
+  return read.check({
+    ...common,
+    outboxPrefix: read.matching(ENV_NAMES.outboxPrefix, PREFIX, 'a key prefix ending in "/"'),
+  });
+}
+
+/** Reads and checks the pull function's configuration; throws ConfigurationError. */
+export function readPullConfig(env: Env): PullConfig {
+  const read = new Reader(env);
+  const common = readCommon(read);
+  const listed = read.text(ENV_NAMES.environments);
+  const environments = listed === '' ? [] : listed.split(',').map((letter) => letter.trim());
+  const bad = environments.filter((letter) => letter !== 'R' && letter !== 'T' && letter !== 'S');
+  if (bad.length > 0 || (listed !== '' && environments.length === 0)) {
+    read.problems.push(
+      `${ENV_NAMES.environments} must list R, T or S separated by commas, not "${listed}"`,
+    );
+  }
+  return read.check({
+    ...common,
+    responsesPrefix: read.matching(ENV_NAMES.responsesPrefix, PREFIX, 'a key prefix ending in "/"'),
+    environments: [...new Set(environments)] as Environment[],
+  });
+}

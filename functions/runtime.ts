@@ -1,0 +1,102 @@
+/**
+ * Builds the core's ports on AWS from a function's configuration: one set of SDK clients per
+ * container, the secrets behind a TTL cache, the ledger on DynamoDB, the notifier on
+ * EventBridge and SNS, the transport from the server secret. Everything here is wiring; the
+ * handlers call it once per cold start.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SNSClient } from '@aws-sdk/client-sns';
+import type { Ledger } from '../shared/ledger';
+import { fanOut, type Notifier } from '../shared/notify';
+import { loadSigningSecret, parseServerSecret, type SecretSource } from '../shared/secrets';
+import type { SigningMaterial } from '../shared/signing';
+import { ftpConnector, type TransportConnector } from '../shared/transport';
+import { createDynamoDbLedger } from './aws/dynamodb-ledger';
+import { eventBridgeNotifier } from './aws/eventbridge-notifier';
+import { secretsManagerSource } from './aws/secrets-manager';
+import { snsNotifier } from './aws/sns-notifier';
+import { ConfigurationError, type ChannelConfig, type CommonConfig } from './config/environment';
+
+/** The SDK clients a function uses, created once per container (they hold connection pools). */
+export interface AwsClients {
+  s3: S3Client;
+  dynamodb: DynamoDBClient;
+  secrets: SecretsManagerClient;
+  eventBridge: EventBridgeClient;
+  sns: SNSClient;
+}
+
+/** Clients for the function's own region and role (from the Lambda environment). */
+export function createAwsClients(): AwsClients {
+  return {
+    s3: new S3Client({}),
+    dynamodb: new DynamoDBClient({}),
+    secrets: new SecretsManagerClient({}),
+    eventBridge: new EventBridgeClient({}),
+    sns: new SNSClient({}),
+  };
+}
+
+/** The ports every function uses, built from its configuration. */
+export interface CommonPorts {
+  ledger: Ledger;
+  notifier: Notifier;
+  secrets: SecretSource;
+  signingMaterial: () => Promise<SigningMaterial>;
+  connector: () => Promise<TransportConnector>;
+}
+
+/** Builds the common ports on the given clients. */
+export function commonPorts(config: CommonConfig, clients: AwsClients): CommonPorts {
+  const secrets = secretsManagerSource({
+    client: clients.secrets,
+    ...(config.secretTtlSeconds === undefined ? {} : { ttlSeconds: config.secretTtlSeconds }),
+  });
+  return {
+    ledger: createDynamoDbLedger({ client: clients.dynamodb, tableName: config.ledgerTable }),
+    notifier: fanOut(
+      eventBridgeNotifier({ client: clients.eventBridge, eventBusName: config.eventBus }),
+      snsNotifier({ client: clients.sns, topicArn: config.topicArn }),
+    ),
+    secrets,
+    signingMaterial: materialLoader(secrets, config.signingSecretId),
+    connector: connectorLoader(secrets, config.channel),
+  };
+}
+
+/**
+ * The signing material of a secret, read again only when the secret's value changed (the
+ * source's cache decides how often it is fetched): parsing a PKCS#12 costs tens of ms.
+ */
+export function materialLoader(secrets: SecretSource, id: string): () => Promise<SigningMaterial> {
+  let last: { value: string; material: SigningMaterial } | undefined;
+  return async () => {
+    const value = await secrets.getSecretString(id);
+    if (last?.value !== value) last = { value, material: loadSigningSecret(value) };
+    return last.material;
+  };
+}
+
+/** A connector to the transfer point with the credentials of the server secret. */
+export function connectorLoader(
+  secrets: SecretSource,
+  channel: ChannelConfig,
+): () => Promise<TransportConnector> {
+  return async () => {
+    const credentials = parseServerSecret(await secrets.getSecretString(channel.serverSecretId));
+    if (!('password' in credentials)) {
+      throw new ConfigurationError([
+        `the server secret holds an SSH key, which ${channel.protocol} cannot use: give a password`,
+      ]);
+    }
+    return ftpConnector({
+      host: channel.host,
+      port: channel.port,
+      user: credentials.user,
+      password: credentials.password,
+    });
+  };
+}

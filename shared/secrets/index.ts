@@ -1,0 +1,26 @@
+export type { SecretSource } from './port';
+export {
+  SECRET_CODES,
+  SecretAccessError,
+  SecretError,
+  SecretFormatError,
+  WHOLE_VALUE,
+} from './errors';
+export type { SecretAccessCode } from './errors';
+export {
+  formatSigningSecret,
+  loadSigningSecret,
+  parseServerSecret,
+  parseSigningSecret,
+  signingMaterialFromSecret,
+} from './parse';
+export type {
+  PasswordCredentials,
+  Pkcs12SigningSecret,
+  PemSigningSecret,
+  ServerCredentials,
+  SigningSecret,
+  SshKeyCredentials,
+} from './parse';
+export { localSecretSource } from './local';
+export type { LocalSecretOptions } from './local';

@@ -1,0 +1,88 @@
+/**
+ * What a queue-driven sender does with a failed send: try again later, drop the message because
+ * the declaration itself is refused (and say so), or drop it because the work is already done
+ * or in other hands. One pure decision, so the Lambda handler holds no rule of its own.
+ */
+import { ContentRuleError } from '../content/errors';
+import { OnssTransferError } from '../errors';
+import { DuplicateSourceError, LeaseLostError, NameAlreadySentError } from '../ledger/errors';
+import { SequenceExhaustedError } from '../ledger/errors';
+import { FileRuleError, NameRuleError, SetRuleError } from '../names/errors';
+import type { Notifier, TransferEvent } from '../notify/events';
+import { EVENT_TYPES } from '../notify/events';
+import { DuplicateContentError } from './errors';
+import { OutboxKeyError } from './outbox-key';
+import type { SendResult } from './send-declaration';
+import { SourceChangedError } from './source';
+
+/**
+ * - `done`: the source was already launched, or another run holds it: nothing to do.
+ * - `refused`: the declaration breaks a rule (name, content, size, duplicate content, a name
+ *   already sent, a source replaced while sending): sending it again cannot succeed; the
+ *   ledger has it as failed where it got that far; raise `declaration.failed`.
+ * - `retry`: anything else (network, ledger contention, a set in progress, missing or wrong
+ *   configuration or secrets, unknown failures): try again later; after a few tries the queue
+ *   moves the message to its dead-letter queue for an operator to redrive once fixed.
+ */
+export type SendFailureKind = 'done' | 'refused' | 'retry';
+
+const REFUSALS = [
+  NameRuleError,
+  SetRuleError,
+  FileRuleError,
+  ContentRuleError,
+  DuplicateContentError,
+  NameAlreadySentError,
+  SequenceExhaustedError,
+  SourceChangedError,
+  OutboxKeyError,
+];
+
+/** Decides what a failed send means for the message that asked for it. */
+export function classifySendFailure(error: unknown): SendFailureKind {
+  if (error instanceof DuplicateSourceError || error instanceof LeaseLostError) return 'done';
+  if (REFUSALS.some((type) => error instanceof type)) return 'refused';
+  return 'retry';
+}
+
+/** The `declaration.launched` event of a send that launched its set. */
+export function launchedEvent(result: SendResult, at: Date): TransferEvent {
+  const { record, plan } = result;
+  return {
+    type: EVENT_TYPES.launched,
+    at: at.toISOString(),
+    declaration: record.id,
+    state: record.state,
+    files: record.files.map((file) => file.name),
+    message:
+      `${record.id} launched: ${plan.nparts} part${plan.nparts === 1 ? '' : 's'}, ` +
+      `${plan.size} bytes${result.resumed ? ' (resumed)' : ''}`,
+  };
+}
+
+/** The `declaration.failed` event of a refused declaration, naming the rule it broke. */
+export function failedEvent(source: string, error: unknown, at: Date): TransferEvent {
+  const code = error instanceof OnssTransferError ? error.code : 'UNKNOWN';
+  const reason = error instanceof Error ? error.message : String(error);
+  return {
+    type: EVENT_TYPES.failed,
+    at: at.toISOString(),
+    state: 'failed',
+    errors: [{ id: code, label: reason }],
+    files: [source],
+    message: `${source} was not sent: ${reason}`,
+  };
+}
+
+/** Raises an event without letting a notifier failure hide the outcome it reports. */
+export async function notifyQuietly(
+  notifier: Notifier,
+  event: TransferEvent,
+  onError: (error: unknown) => void,
+): Promise<void> {
+  try {
+    await notifier.notify(event);
+  } catch (error) {
+    onError(error);
+  }
+}
