@@ -63,7 +63,7 @@ export const STATE_STAGES = {
 export interface SourceIdentity {
   /** A local file, or an object in a store (S3). */
   kind: 'file' | 'object';
-  /** The absolute path of the file, or `bucket/key` of the object. */
+  /** The absolute path of the file, or `s3://bucket/key` of the object. */
   id: string;
   /**
    * What tells two contents at the same id apart: mtime and size for a file, VersionId or ETag
