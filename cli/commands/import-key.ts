@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { open, rm } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { OutputWriteError } from '../../shared/local/atomic-file';
+import { OutputExistsError, writeFileAtomic } from '../../shared/local/atomic-file';
 import {
   checkMaterial,
   loadPemMaterial,
@@ -96,25 +95,13 @@ function secretFromOptions(
 
 /** Writes a new file, owner-only, flushed; refuses to replace anything. */
 async function writeSecretFile(path: string, content: string): Promise<void> {
-  let handle;
   try {
-    handle = await open(path, 'wx', 0o600);
-  } catch (cause) {
-    if ((cause as { code?: unknown }).code === 'EEXIST') {
+    await writeFileAtomic(path, content, { mode: 0o600, exclusive: true });
+  } catch (error) {
+    if (error instanceof OutputExistsError) {
       throw new UsageError(`--out ${path} already exists: import-key never overwrites a file`);
     }
-    throw new OutputWriteError(path, cause);
-  }
-  try {
-    try {
-      await handle.writeFile(content);
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch (cause) {
-    await rm(path, { force: true });
-    throw new OutputWriteError(path, cause);
+    throw error;
   }
 }
 

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../shared/local/atomic-file';
 import { scratchDir } from '../helpers/pki';
@@ -25,5 +25,17 @@ describe('writeFileAtomic', () => {
     // A folder as the target: the temporary file is written, the rename fails, it is removed.
     await expect(writeFileAtomic(dir, 'x')).rejects.toMatchObject({ code: 'OUTPUT_WRITE' });
     expect(readdirSync(join(dir, '..')).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('with exclusive, writes a new file with the mode asked and never replaces one', async () => {
+    const path = join(dir, 'secret.json');
+    await writeFileAtomic(path, 'one', { mode: 0o600, exclusive: true });
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+
+    await expect(writeFileAtomic(path, 'two', { exclusive: true })).rejects.toMatchObject({
+      code: 'OUTPUT_EXISTS',
+    });
+    expect(readFileSync(path, 'utf8')).toBe('one');
+    expect(readdirSync(dir).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 });
