@@ -21,13 +21,17 @@ export const CONTEXT_KEYS = {
   responsesPrefix: 'responsesPrefix',
   responseRetentionDays: 'responseRetentionDays',
   alarmEmail: 'alarmEmail',
+  signTest: 'signTest',
 } as const;
 
 /** One of the context keys. */
 export type ContextKey = (typeof CONTEXT_KEYS)[keyof typeof CONTEXT_KEYS];
 
-/** The channels a function can be told to use; the handler decides which it implements. */
-export const PROTOCOLS = ['ftp', 'ftps', 'sftp'] as const;
+/**
+ * The channels the functions can use. FTPS and SFTP join when their transports are built: a
+ * stack asking for them now would deploy functions that refuse to start.
+ */
+export const PROTOCOLS = ['ftp'] as const;
 
 /** One of PROTOCOLS. */
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -83,6 +87,8 @@ export interface TransferConfig {
   responseRetentionDays: number;
   /** E-mail address subscribed to the alarm topic, if any. */
   alarmEmail?: string;
+  /** Sign T and S declarations too (R always is). */
+  signTest: boolean;
   /** Keys still at their placeholder default (see PLACEHOLDER_KEYS). */
   placeholders: ContextKey[];
 }
@@ -210,6 +216,7 @@ export function parseConfig(read: (key: ContextKey) => unknown): TransferConfig 
       36500,
     ),
     alarmEmail: matching(CONTEXT_KEYS.alarmEmail, EMAIL, 'an e-mail address'),
+    signTest: matching(CONTEXT_KEYS.signTest, /^(true|false)$/, 'true or false') === 'true',
     placeholders,
   };
   if (config.signingSecretArn !== undefined && config.signingSecretArn === config.serverSecretArn) {

@@ -219,6 +219,7 @@ export class OnssTransferStack extends Stack {
       [ENV_NAMES.environments]: config.environments.join(','),
       [ENV_NAMES.eventBus]: this.eventBus.eventBusName,
       [ENV_NAMES.topicArn]: this.topic.topicArn,
+      [ENV_NAMES.signTest]: String(config.signTest),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     };

@@ -46,6 +46,8 @@ export interface CommonConfig {
 /** The send function's configuration. */
 export interface SendConfig extends CommonConfig {
   outboxPrefix: string;
+  /** Sign T and S declarations too (R always is). */
+  signTest: boolean;
 }
 
 /** The pull function's configuration. */
@@ -91,6 +93,15 @@ class Reader {
     return value;
   }
 
+  /** An optional `true` or `false`; unset is false. */
+  flag(name: string): boolean {
+    const value = this.env[name]?.trim();
+    if (value === undefined || value === '' || value === 'false') return false;
+    if (value === 'true') return true;
+    this.problems.push(`${name} must be true or false, not "${value}"`);
+    return false;
+  }
+
   check<T>(config: T): T {
     if (this.problems.length > 0) throw new ConfigurationError(this.problems);
     return config;
@@ -128,6 +139,7 @@ export function readSendConfig(env: Env): SendConfig {
   return read.check({
     ...common,
     outboxPrefix: read.matching(ENV_NAMES.outboxPrefix, PREFIX, 'a key prefix ending in "/"'),
+    signTest: read.flag(ENV_NAMES.signTest),
   });
 }
 

@@ -31,6 +31,8 @@ export const ENV_NAMES = {
   eventBus: 'ONSS_EVENT_BUS',
   /** ARN of the SNS topic that gets a readable message per state change. */
   topicArn: 'ONSS_TOPIC_ARN',
+  /** `true` to sign T and S declarations too (R always is); default false. */
+  signTest: 'ONSS_SIGN_TEST',
 } as const;
 
 /** One of the variable names. */

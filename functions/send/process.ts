@@ -29,7 +29,7 @@ import { objectsOfMessage, type ObjectRef } from './s3-event';
 
 /** The ports and settings the send function runs with. */
 export interface SendDependencies {
-  config: Pick<SendConfig, 'bucket' | 'outboxPrefix' | 'sender'>;
+  config: Pick<SendConfig, 'bucket' | 'outboxPrefix' | 'sender' | 'signTest'>;
   ledger: Ledger;
   notifier: Notifier;
   openSource(ref: ObjectRef): Promise<DeclarationSource>;
@@ -96,7 +96,11 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boole
     const { daysLeft } = summarizeCertificate(material.certificate, now());
     deps.metrics.addMetric(METRIC_NAMES.certificateDaysLeft, MetricUnit.Count, daysLeft);
     const result = await sendDeclaration(
-      { source, declaration },
+      {
+        source,
+        declaration,
+        ...(deps.config.signTest ? { plan: { signFor: { T: true, S: true } } } : {}),
+      },
       {
         ledger: deps.ledger,
         connector: await deps.connector(),

@@ -46,6 +46,7 @@ describe('parseConfig', () => {
       responsesPrefix: 'responses/',
       responseRetentionDays: 1830,
       alarmEmail: undefined,
+      signTest: false,
       placeholders: [CONTEXT_KEYS.sender, CONTEXT_KEYS.host],
     });
   });
@@ -56,7 +57,7 @@ describe('parseConfig', () => {
       sender: '123456',
       host: 'transfer.example.be',
       port: 2121,
-      protocol: 'ftps',
+      protocol: 'ftp',
       environments: 'T, S',
       pullRateMinutes: '5',
       eipAllocationId: 'eipalloc-0123456789abcdef0',
@@ -66,6 +67,7 @@ describe('parseConfig', () => {
       responsesPrefix: 'answers/',
       responseRetentionDays: '90',
       alarmEmail: 'ops@example.be',
+      signTest: 'true',
     });
 
     // Assess
@@ -73,7 +75,7 @@ describe('parseConfig', () => {
       sender: '123456',
       host: 'transfer.example.be',
       port: 2121,
-      protocol: 'ftps',
+      protocol: 'ftp',
       environments: ['T', 'S'],
       pullRateMinutes: 5,
       eipAllocationId: 'eipalloc-0123456789abcdef0',
@@ -83,6 +85,7 @@ describe('parseConfig', () => {
       responsesPrefix: 'answers/',
       responseRetentionDays: 90,
       alarmEmail: 'ops@example.be',
+      signTest: true,
       placeholders: [],
     });
   });
@@ -106,6 +109,8 @@ describe('parseConfig', () => {
     { title: 'port 70000', context: { port: 70000 }, key: 'port' },
     { title: 'a non-numeric port', context: { port: '21a' }, key: 'port' },
     { title: 'an unknown protocol', context: { protocol: 'http' }, key: 'protocol' },
+    { title: 'a protocol not built yet', context: { protocol: 'sftp' }, key: 'protocol' },
+    { title: 'a signTest that is not a boolean', context: { signTest: 'yes' }, key: 'signTest' },
     { title: 'an unknown environment', context: { environments: 'R,X' }, key: 'environments' },
     { title: 'a duplicated environment', context: { environments: 'T,T' }, key: 'environments' },
     { title: 'no environment', context: { environments: ',' }, key: 'environments' },

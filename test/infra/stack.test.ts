@@ -190,6 +190,7 @@ describe('OnssTransfer stack, default context', () => {
           [ENV_NAMES.host]: 'transfer-point.invalid',
           [ENV_NAMES.port]: '21',
           [ENV_NAMES.protocol]: 'ftp',
+          [ENV_NAMES.signTest]: 'false',
           [ENV_NAMES.environments]: 'R,T',
           [ENV_NAMES.eventBus]: ref('AWS::Events::EventBus', 'EventBus'),
           [ENV_NAMES.topicArn]: ref('AWS::SNS::Topic', 'Topic'),

@@ -33,6 +33,7 @@ describe('function configuration', () => {
       topicArn: 'arn:aws:sns:eu-west-1:111122223333:onss',
       signingSecretId: 'signing',
       outboxPrefix: 'outbox/',
+      signTest: false,
     });
   });
 
@@ -60,10 +61,16 @@ describe('function configuration', () => {
 
   it.each([
     { name: ENV_NAMES.protocol, value: 'sftp', message: /only ftp is built/ },
-    { name: ENV_NAMES.environments, value: 'R,X', message: /must list R, T or S/ },
+    { name: ENV_NAMES.environments, value: 'R,X', message: /must list R, T or S/, pull: true },
     { name: ENV_NAMES.topicArn, value: 'topic', message: /an SNS topic ARN/ },
     { name: ENV_NAMES.secretTtlSeconds, value: '-1', message: /ONSS_SECRET_TTL_SECONDS/ },
-  ])('refuses $name=$value', ({ name, value, message }) => {
-    expect(() => readPullConfig({ ...BASE, [name]: value })).toThrow(message);
+    { name: ENV_NAMES.signTest, value: 'yes', message: /ONSS_SIGN_TEST must be true or false/ },
+  ])('refuses $name=$value', ({ name, value, message, pull }) => {
+    const read = pull ? readPullConfig : readSendConfig;
+    expect(() => read({ ...BASE, [name]: value })).toThrow(message);
+  });
+
+  it('signs T and S sets when told to', () => {
+    expect(readSendConfig({ ...BASE, [ENV_NAMES.signTest]: 'true' }).signTest).toBe(true);
   });
 });
