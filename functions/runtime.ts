@@ -15,10 +15,21 @@ import { loadSigningSecret, parseServerSecret, type SecretSource } from '../shar
 import type { SigningMaterial } from '../shared/signing';
 import { ftpConnector, type TransportConnector } from '../shared/transport';
 import { createDynamoDbLedger } from './aws/dynamodb-ledger';
+import { openS3Source } from './aws/s3-source';
+import { s3ObjectStore } from './aws/s3-store';
 import { eventBridgeNotifier } from './aws/eventbridge-notifier';
 import { secretsManagerSource } from './aws/secrets-manager';
 import { snsNotifier } from './aws/sns-notifier';
-import { ConfigurationError, type ChannelConfig, type CommonConfig } from './config/environment';
+import {
+  ConfigurationError,
+  type ChannelConfig,
+  type CommonConfig,
+  type PullConfig,
+  type SendConfig,
+} from './config/environment';
+import type { PullDependencies } from './pull/process';
+import { underResponsesPrefix } from './pull/response-store';
+import type { SendDependencies } from './send/process';
 
 /** The SDK clients a function uses, created once per container (they hold connection pools). */
 export interface AwsClients {
@@ -98,5 +109,49 @@ export function connectorLoader(
       user: credentials.user,
       password: credentials.password,
     });
+  };
+}
+
+/** What the send function runs with, but for its logger and metrics. */
+export type SendPorts = Omit<SendDependencies, 'log' | 'metrics'>;
+
+/** The send function's ports: the common ones, and declarations read from S3 as streams. */
+export function sendPorts(
+  config: SendConfig,
+  clients: AwsClients,
+  ports: CommonPorts = commonPorts(config, clients),
+): SendPorts {
+  return {
+    config,
+    ledger: ports.ledger,
+    notifier: ports.notifier,
+    signingMaterial: ports.signingMaterial,
+    connector: ports.connector,
+    openSource: (ref) => openS3Source({ client: clients.s3, ...ref }),
+  };
+}
+
+/** What the pull function runs with, but for what each invocation brings. */
+export type PullPorts = Omit<
+  PullDependencies,
+  'log' | 'metrics' | 'countAnswer' | 'owner' | 'leaseMs'
+>;
+
+/** The pull function's ports: the common ones, and the bucket under the responses prefix. */
+export function pullPorts(
+  config: PullConfig,
+  clients: AwsClients,
+  ports: CommonPorts = commonPorts(config, clients),
+): PullPorts {
+  return {
+    environments: config.environments,
+    ledger: ports.ledger,
+    notifier: ports.notifier,
+    connector: ports.connector,
+    signingMaterial: ports.signingMaterial,
+    store: underResponsesPrefix(
+      s3ObjectStore({ client: clients.s3, bucket: config.bucket }),
+      config.responsesPrefix,
+    ),
   };
 }

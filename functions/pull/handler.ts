@@ -6,46 +6,24 @@
 import type { Context } from 'aws-lambda';
 import { readPullConfig } from '../config/environment';
 import { METRIC_NAMES } from '../config/names';
-import { s3ObjectStore } from '../aws/s3-store';
 import { createLogger, createMetrics, MetricUnit } from '../observability';
-import { commonPorts, createAwsClients } from '../runtime';
-import { runScheduledPull, type PullDependencies, type PullOutcome } from './process';
-import { underResponsesPrefix } from './response-store';
+import { createAwsClients, pullPorts, type PullPorts } from '../runtime';
+import { runScheduledPull, type PullOutcome } from './process';
 
 const logger = createLogger();
 const metrics = createMetrics();
-let dependencies:
-  Omit<PullDependencies, 'log' | 'metrics' | 'countAnswer' | 'owner' | 'leaseMs'> | undefined;
+let ports: PullPorts | undefined;
 
-// A run lease outlasting the longest run: the Lambda timeout (15 min at most) plus a margin.
-const PULL_LEASE_MS = 20 * 60_000;
-
-function ready(): NonNullable<typeof dependencies> {
-  if (dependencies === undefined) {
-    const config = readPullConfig(process.env);
-    const clients = createAwsClients();
-    const ports = commonPorts(config, clients);
-    dependencies = {
-      environments: config.environments,
-      ledger: ports.ledger,
-      notifier: ports.notifier,
-      connector: ports.connector,
-      signingMaterial: ports.signingMaterial,
-      store: underResponsesPrefix(
-        s3ObjectStore({ client: clients.s3, bucket: config.bucket }),
-        config.responsesPrefix,
-      ),
-    };
-  }
-  return dependencies;
-}
+/** A run lease outlasting the longest run: the Lambda timeout (15 min at most) and a margin. */
+export const PULL_LEASE_MS = 20 * 60_000;
 
 /** The Lambda entry point. */
 export async function handler(_event: unknown, context: Context): Promise<PullOutcome> {
   logger.addContext(context);
   try {
+    ports ??= pullPorts(readPullConfig(process.env), createAwsClients());
     return await runScheduledPull({
-      ...ready(),
+      ...ports,
       log: logger,
       metrics,
       owner: context.awsRequestId,

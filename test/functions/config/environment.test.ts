@@ -4,22 +4,9 @@ import {
   readSendConfig,
 } from '../../../functions/config/environment';
 import { ENV_NAMES } from '../../../functions/config/names';
+import { FUNCTION_ENV } from '../helpers/function-env';
 
-const BASE = {
-  [ENV_NAMES.bucket]: 'onss-bucket',
-  [ENV_NAMES.ledgerTable]: 'Ledger-1',
-  [ENV_NAMES.sender]: '123456',
-  [ENV_NAMES.host]: 'transfer.example.be',
-  [ENV_NAMES.port]: '21',
-  [ENV_NAMES.protocol]: 'ftp',
-  [ENV_NAMES.serverSecretId]: 'server',
-  [ENV_NAMES.signingSecretId]: 'signing',
-  [ENV_NAMES.eventBus]: 'default',
-  [ENV_NAMES.topicArn]: 'arn:aws:sns:eu-west-1:111122223333:onss',
-  [ENV_NAMES.outboxPrefix]: 'outbox/',
-  [ENV_NAMES.responsesPrefix]: 'responses/',
-  [ENV_NAMES.environments]: 'R, T,T',
-};
+const BASE = FUNCTION_ENV;
 
 describe('function configuration', () => {
   it('reads a complete send configuration', () => {

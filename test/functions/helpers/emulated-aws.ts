@@ -19,8 +19,6 @@ import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/cl
 import type { S3EventRecord, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLedgerTable } from '../../../functions/aws/ledger-table';
-import { openS3Source } from '../../../functions/aws/s3-source';
-import { s3ObjectStore } from '../../../functions/aws/s3-store';
 import {
   readPullConfig,
   readSendConfig,
@@ -30,8 +28,13 @@ import {
 import { ENV_NAMES } from '../../../functions/config/names';
 import type { Log, MetricSink, MetricUnitValue } from '../../../functions/observability';
 import type { PullDependencies } from '../../../functions/pull/process';
-import { underResponsesPrefix } from '../../../functions/pull/response-store';
-import { commonPorts, type AwsClients, type CommonPorts } from '../../../functions/runtime';
+import {
+  commonPorts,
+  pullPorts,
+  sendPorts,
+  type AwsClients,
+  type CommonPorts,
+} from '../../../functions/runtime';
 import type { SendDependencies } from '../../../functions/send/process';
 import { formatSigningSecret } from '../../../shared/secrets';
 import type { Simulator } from '../../../shared/simulator';
@@ -442,12 +445,8 @@ export function wireSend(
   const log = recordingLog();
   const metrics = recordingMetrics();
   const deps: SendDependencies = {
-    config,
-    ledger: ports.ledger,
-    notifier: ports.notifier,
-    signingMaterial: ports.signingMaterial,
+    ...sendPorts(config, aws.clients, ports),
     connector: observed.connector,
-    openSource: (ref) => openS3Source({ client: aws.clients.s3, ...ref }),
     log,
     metrics,
   };
@@ -488,15 +487,7 @@ export function wirePull(
   const metrics = recordingMetrics();
   const answers: string[] = [];
   const deps: PullDependencies = {
-    environments: config.environments,
-    ledger: ports.ledger,
-    notifier: ports.notifier,
-    connector: ports.connector,
-    signingMaterial: ports.signingMaterial,
-    store: underResponsesPrefix(
-      s3ObjectStore({ client: aws.clients.s3, bucket: config.bucket }),
-      config.responsesPrefix,
-    ),
+    ...pullPorts(config, aws.clients, ports),
     log,
     metrics,
     countAnswer: (result) => answers.push(result),

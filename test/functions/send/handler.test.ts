@@ -11,23 +11,14 @@ import type { PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient, type AwsClientStub } from 'aws-sdk-client-mock';
 import { ENV_NAMES } from '../../../functions/config/names';
+import { FUNCTION_ENV } from '../helpers/function-env';
 
 // The handler is the wiring only: these tests check it reads its configuration, refuses a bad
 // one, and reaches the right services for a refused declaration, with every SDK call mocked.
 // The send itself against emulators is in send-emulated.test.ts.
 
 const ENV: Record<string, string> = {
-  [ENV_NAMES.bucket]: 'onss-bucket',
-  [ENV_NAMES.ledgerTable]: 'Ledger',
-  [ENV_NAMES.sender]: '123456',
-  [ENV_NAMES.host]: 'transfer.example.be',
-  [ENV_NAMES.port]: '21',
-  [ENV_NAMES.protocol]: 'ftp',
-  [ENV_NAMES.serverSecretId]: 'server',
-  [ENV_NAMES.signingSecretId]: 'signing',
-  [ENV_NAMES.eventBus]: 'default',
-  [ENV_NAMES.topicArn]: 'arn:aws:sns:eu-west-1:111122223333:onss',
-  [ENV_NAMES.outboxPrefix]: 'outbox/',
+  ...FUNCTION_ENV,
   AWS_REGION: 'eu-west-1',
   AWS_ACCESS_KEY_ID: 'test',
   AWS_SECRET_ACCESS_KEY: 'test',
