@@ -8,6 +8,7 @@ import {
   MaterialUnreadableError,
   WeakKeyError,
 } from './errors';
+import { Pkcs12PasswordError, readPkcs12, type Pkcs12Contents } from './pkcs12';
 
 /** What a signature is made with: the private key, its certificate, and any chain. */
 export interface SigningMaterial {
@@ -118,15 +119,13 @@ export function loadPemMaterial(source: {
   return pairKeyWithCertificate(privateKey, readPemCertificates(source.certPem));
 }
 
-function forgeBytes(der: forge.asn1.Asn1): Buffer {
-  return Buffer.from(forge.asn1.toDer(der).getBytes(), 'binary');
-}
-
 /**
  * Loads signing material from a PKCS#12 / .pfx file: modern ones (PBES2, AES,
  * SHA-256 MAC) and legacy ones (RC2-40, 3DES, SHA-1 MAC) exported by older
- * tools and Windows. node-forge opens the container (OpenSSL 3 and Node no
- * longer do RC2 by default); the key and certificates are then handed to Node.
+ * tools and Windows. Our reader on node-forge's primitives opens the container
+ * (OpenSSL 3 and Node no longer do RC2 by default): see ./pkcs12 for why it is
+ * not forge's own `pkcs12FromAsn1` (certificates kept byte for byte, non-ASCII
+ * passwords). The key and certificates are then handed to Node.
  */
 export function loadPkcs12Material(p12: Buffer, password?: string): SigningMaterial {
   let asn1: forge.asn1.Asn1;
@@ -135,46 +134,27 @@ export function loadPkcs12Material(p12: Buffer, password?: string): SigningMater
   } catch (cause) {
     throw new MaterialUnreadableError('the PKCS#12 file is not valid DER', cause);
   }
-  let container: forge.pkcs12.Pkcs12Pfx;
+  let contents: Pkcs12Contents;
   try {
-    container = forge.pkcs12.pkcs12FromAsn1(asn1, true, password ?? '');
+    contents = readPkcs12(asn1, password ?? '');
   } catch (cause) {
-    const text = cause instanceof Error ? cause.message : '';
-    if (/password/i.test(text)) {
+    if (cause instanceof Pkcs12PasswordError) {
       if (password === undefined) throw new KeyPasswordRequiredError('the PKCS#12 file');
       throw new KeyPasswordWrongError('the PKCS#12 file', cause);
     }
     throw new MaterialUnreadableError('the PKCS#12 file cannot be opened', cause);
   }
-  const keyDers: Buffer[] = [];
-  for (const bagType of [forge.pki.oids.pkcs8ShroudedKeyBag, forge.pki.oids.keyBag]) {
-    for (const bag of container.getBags({ bagType })[bagType as string] ?? []) {
-      if (bag.asn1) keyDers.push(forgeBytes(bag.asn1));
-      else if (bag.key) {
-        const rsa = bag.key as forge.pki.rsa.PrivateKey;
-        keyDers.push(forgeBytes(forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(rsa))));
-      }
-    }
-  }
-  const certBagType = forge.pki.oids.certBag as string;
-  const certs = (container.getBags({ bagType: certBagType })[certBagType] ?? []).map((bag) => {
-    const der = bag.asn1
-      ? forgeBytes(bag.asn1)
-      : bag.cert
-        ? forgeBytes(forge.pki.certificateToAsn1(bag.cert))
-        : undefined;
-    if (der === undefined)
-      throw new MaterialUnreadableError('the PKCS#12 file holds an empty certificate bag');
+  const certs = contents.certificates.map((der) => {
     try {
       return new X509Certificate(der);
     } catch (cause) {
       throw new MaterialUnreadableError('the PKCS#12 file holds an unreadable certificate', cause);
     }
   });
-  const keyDer = keyDers[0];
-  if (keyDers.length !== 1 || keyDer === undefined) {
+  const keyDer = contents.keys[0];
+  if (contents.keys.length !== 1 || keyDer === undefined) {
     throw new MaterialUnreadableError(
-      `the PKCS#12 file must hold exactly one private key (it holds ${keyDers.length})`,
+      `the PKCS#12 file must hold exactly one private key (it holds ${contents.keys.length})`,
     );
   }
   if (certs.length === 0)

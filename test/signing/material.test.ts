@@ -130,6 +130,8 @@ describe('certificate chains', () => {
     const material = loadPkcs12Material(p12, PASSWORD);
     expect(material.certificate.subject).toBe('CN=P12 Leaf');
     expect(material.chain.map((c) => c.subject)).toEqual(['CN=P12 CA']);
+    expect(material.certificate.raw.equals(leaf.material.certificate.raw)).toBe(true);
+    expect(material.chain[0]?.raw.equals(ca.material.certificate.raw)).toBe(true);
   });
 
   it('prefers the valid certificate when an expired one of the same key sits beside it', async () => {
@@ -148,4 +150,41 @@ describe('certificate chains', () => {
     });
     expect(material.certificate.subject).toBe('CN=Renewed');
   });
+});
+
+describe('PKCS#12 containers give back exactly what was put in', () => {
+  const VARIANTS: P12Variant[] = ['modern', 'legacy', 'des3'];
+
+  // Our self-signed RSA certificates carry sha256WithRSAEncryption without a
+  // NULL parameter: a parse and re-encode (as forge does) adds one, 2 bytes
+  // longer, and the copy's signature no longer verifies.
+  it.each(VARIANTS)('a %s PKCS#12 keeps the certificate byte for byte', async (variant) => {
+    const id = await makeIdentity('rsa2048', { commonName: `Exact ${variant}` });
+    const original = id.material.certificate;
+    const material = loadPkcs12Material(
+      readFileSync(writeP12(id, dir, variant, PASSWORD)),
+      PASSWORD,
+    );
+    expect(material.certificate.raw.length).toBe(original.raw.length);
+    expect(material.certificate.raw.equals(original.raw)).toBe(true);
+    expect(material.certificate.verify(original.publicKey)).toBe(true);
+    expect(material.certificate.checkPrivateKey(material.privateKey)).toBe(true);
+  });
+
+  const UNICODE_PASSWORD = 'pässwörd-Ω 🔑';
+
+  it.each(VARIANTS)(
+    'a %s PKCS#12 opens with a non-ASCII password (UTF-8 for PBES2, BMPString for the MAC and legacy PBE)',
+    async (variant) => {
+      const id = await makeIdentity('ec256');
+      const p12 = readFileSync(writeP12(id, dir, variant, UNICODE_PASSWORD));
+      const material = loadPkcs12Material(p12, UNICODE_PASSWORD);
+      expect(material.certificate.raw.equals(id.material.certificate.raw)).toBe(true);
+      expect(material.certificate.checkPrivateKey(material.privateKey)).toBe(true);
+      const wrong = caught(() => loadPkcs12Material(p12, 'passwörd-Ω 🔑'));
+      expect(wrong.code).toBe('KEY_PASSWORD_WRONG');
+      expect(`${wrong.message} ${String(wrong.stack)}`).not.toContain('passwörd');
+      expect(caught(() => loadPkcs12Material(p12)).code).toBe('KEY_PASSWORD_REQUIRED');
+    },
+  );
 });

@@ -1,4 +1,5 @@
-import { randomBytes } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -154,4 +155,64 @@ describe('every FS passes OpenSSL (cms -verify -binary)', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order);
     expect(dump).toMatch(/certificates:\s*\n\s*d\.certificate:/);
   });
+});
+
+/**
+ * Full OpenSSL verification (no -noverify) trusting only the original
+ * certificate, and the certificates the signature carries, as OpenSSL reads them.
+ */
+function opensslVerifyTrusting(
+  fiPath: string,
+  fsPath: string,
+  trustedPem: string,
+): { ok: boolean; stderr: string; certs: X509Certificate[] } {
+  const derPath = `${fsPath}.trust.der`;
+  const caPath = `${fsPath}.ca.pem`;
+  const certsPath = `${fsPath}.certs.pem`;
+  writeFileSync(derPath, Buffer.from(readFileSync(fsPath, 'latin1').replace(/\r/g, ''), 'base64'));
+  writeFileSync(caPath, trustedPem);
+  const result = spawnSync(
+    'openssl',
+    [
+      'cms',
+      '-verify',
+      '-binary',
+      '-inform',
+      'DER',
+      '-in',
+      derPath,
+      '-content',
+      fiPath,
+      '-CAfile',
+      caPath,
+      '-certsout',
+      certsPath,
+      '-out',
+      '/dev/null',
+    ],
+    { encoding: 'utf8' },
+  );
+  const pems = result.status === 0 ? readFileSync(certsPath, 'utf8') : '';
+  const certs = (
+    pems.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []
+  ).map((pem) => new X509Certificate(pem));
+  return { ok: result.status === 0, stderr: result.stderr, certs };
+}
+
+describe('a signature made from a PKCS#12 carries the original certificate', () => {
+  it.each<P12Variant>(['modern', 'legacy', 'des3'])(
+    '%s PKCS#12: the embedded certificate is byte-identical and chains to the original',
+    async (variant) => {
+      const id = identity('rsa2048');
+      const original = id.material.certificate;
+      const material = load('rsa2048', variant);
+      const { fiPath, fsPath } = await signAndCheck(material, Buffer.from('<DmfA/>\n'));
+      expect(opensslVerify(fiPath, fsPath).ok).toBe(true);
+      const trusted = opensslVerifyTrusting(fiPath, fsPath, id.certPem);
+      expect(trusted).toMatchObject({ ok: true, stderr: expect.stringContaining('successful') });
+      expect(trusted.certs).toHaveLength(1);
+      expect(trusted.certs[0]?.raw.equals(original.raw)).toBe(true);
+      expect(trusted.certs[0]?.verify(original.publicKey)).toBe(true);
+    },
+  );
 });
