@@ -127,7 +127,7 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boole
   } catch (error) {
     return handleFailure(object, error, deps, now());
   } finally {
-    deps.log.removeKeys(['object', 'versionId']);
+    deps.log.removeKeys(['object', 'versionId', 'declaration']);
   }
 }
 
@@ -163,6 +163,8 @@ function logSendEvent(event: SendEvent, log: Log): void {
   } else if (event.type === 'cleanup') {
     log.info('removed from the server', { file: event.name });
   } else if (event.type === 'planned') {
-    log.info('planned', { declaration: event.plan.setId, resumed: event.resumed });
+    // Every later line of this send names its declaration.
+    log.appendKeys({ declaration: event.plan.setId });
+    log.info('planned', { resumed: event.resumed });
   }
 }

@@ -177,6 +177,7 @@ describe('send function on emulated AWS', () => {
     );
     expect(fn.log.lines.find((line) => line.message === 'launched')?.keys).toMatchObject({
       object: `s3://${BUCKET}/${key}`,
+      declaration: setId('00001', 'R'),
     });
   });
 
