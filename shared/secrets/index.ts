@@ -19,6 +19,7 @@ export type {
   Pkcs12SigningSecret,
   PemSigningSecret,
   ServerCredentials,
+  ServerTrust,
   SigningSecret,
   SshKeyCredentials,
 } from './parse';

@@ -39,14 +39,22 @@ export interface Pkcs12SigningSecret {
 /** The signing secret: `{ "format": "pem", ... }` or `{ "format": "pkcs12", ... }`. */
 export type SigningSecret = PemSigningSecret | Pkcs12SigningSecret;
 
+/** What the server secret may say about trusting the server, beside the credentials. */
+export interface ServerTrust {
+  /** SFTP: the pinned host key, in OpenSSH's fingerprint format (`SHA256:` and 43 base64). */
+  hostKeySha256?: string;
+  /** FTPS: the CA certificate(s) the server's certificate must chain to, PEM. */
+  caPem?: string;
+}
+
 /** Transfer point credentials with a password (FTP, FTPS, SFTP). */
-export interface PasswordCredentials {
+export interface PasswordCredentials extends ServerTrust {
   user: string;
   password: string;
 }
 
 /** Transfer point credentials with an SSH key (SFTP). */
-export interface SshKeyCredentials {
+export interface SshKeyCredentials extends ServerTrust {
   user: string;
   /** The SSH private key, PEM or OpenSSH format. */
   privateKeyPem: string;
@@ -268,11 +276,34 @@ function isEncryptedKey(pem: string): boolean {
   return cipher !== undefined && cipher !== 'none';
 }
 
+const HOST_KEY_SHA256 = /^SHA256:[A-Za-z0-9+/]{43}$/;
+
+/** The optional trust fields of the server secret, checked. */
+function serverTrust(fields: Fields, what: string): ServerTrust {
+  const hostKeySha256 = optionalString(fields, 'hostKeySha256', what);
+  if (hostKeySha256 !== undefined && !HOST_KEY_SHA256.test(hostKeySha256)) {
+    throw new SecretFormatError(
+      what,
+      'hostKeySha256',
+      'must be an OpenSSH SHA-256 fingerprint (SHA256: and 43 base64 characters)',
+    );
+  }
+  const caPem = optionalString(fields, 'caPem', what);
+  if (caPem !== undefined && !PEM_CERTIFICATE.test(caPem)) {
+    throw new SecretFormatError(what, 'caPem', 'must hold PEM certificates (BEGIN CERTIFICATE)');
+  }
+  return {
+    ...(hostKeySha256 === undefined ? {} : { hostKeySha256 }),
+    ...(caPem === undefined ? {} : { caPem }),
+  };
+}
+
 /**
  * Parses the transfer point credentials: `{ "user", "password" }`, or
  * `{ "user", "privateKeyPem", "passphrase"? }` for SFTP with an SSH key (one of the two, not
- * both). Checks the shape only; the key is read by the SFTP adapter. Throws SecretFormatError
- * naming the field.
+ * both), each with the optional trust fields `hostKeySha256` (SFTP) and `caPem` (FTPS).
+ * Checks the shape only; the key is read by the SFTP adapter. Throws SecretFormatError naming
+ * the field.
  */
 export function parseServerSecret(value: string, what = 'the server secret'): ServerCredentials {
   const fields = parseObject(value, what);
@@ -290,8 +321,12 @@ export function parseServerSecret(value: string, what = 'the server secret'): Se
     );
   }
   if (hasPassword) {
-    refuseOtherFields(fields, ['user', 'password'], what);
-    return { user, password: requiredString(fields, 'password', what) };
+    refuseOtherFields(fields, ['user', 'password', 'hostKeySha256', 'caPem'], what);
+    return {
+      user,
+      password: requiredString(fields, 'password', what),
+      ...serverTrust(fields, what),
+    };
   }
   if (!hasKey) {
     throw new SecretFormatError(
@@ -300,7 +335,11 @@ export function parseServerSecret(value: string, what = 'the server secret'): Se
       'is missing (give "password", or "privateKeyPem" for an SSH key)',
     );
   }
-  refuseOtherFields(fields, ['user', 'privateKeyPem', 'passphrase'], what);
+  refuseOtherFields(
+    fields,
+    ['user', 'privateKeyPem', 'passphrase', 'hostKeySha256', 'caPem'],
+    what,
+  );
   const privateKeyPem = requiredString(fields, 'privateKeyPem', what);
   if (!PEM_PRIVATE_KEY.test(privateKeyPem)) {
     throw new SecretFormatError(
@@ -313,5 +352,10 @@ export function parseServerSecret(value: string, what = 'the server secret'): Se
   if (passphrase === undefined && isEncryptedKey(privateKeyPem)) {
     throw new SecretFormatError(what, 'passphrase', 'is missing: the SSH key is encrypted');
   }
-  return passphrase === undefined ? { user, privateKeyPem } : { user, privateKeyPem, passphrase };
+  return {
+    user,
+    privateKeyPem,
+    ...(passphrase === undefined ? {} : { passphrase }),
+    ...serverTrust(fields, what),
+  };
 }

@@ -254,6 +254,14 @@ describe('parseServerSecret', () => {
     }
   });
 
+  it('reads the trust fields: a pinned host key and a CA for FTPS', () => {
+    const pin = `SHA256:${'A'.repeat(43)}`;
+    const ca = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    expect(
+      parseServerSecret(json({ user: 'u', password: 'pw', hostKeySha256: pin, caPem: ca })),
+    ).toEqual({ user: 'u', password: 'pw', hostKeySha256: pin, caPem: ca });
+  });
+
   it('reads an encrypted SSH key with its passphrase', () => {
     const key = encryptedOpenSsh();
     expect(parseServerSecret(json({ user: 'u', privateKeyPem: key, passphrase: 'pp' }))).toEqual({
@@ -295,6 +303,16 @@ describe('parseServerSecret', () => {
       title: 'an encrypted SSH key without passphrase',
       input: () => json({ user: 'u', privateKeyPem: encryptedOpenSsh() }),
       field: 'passphrase',
+    },
+    {
+      title: 'a host key pin that is not a fingerprint',
+      input: () => json({ user: 'u', password: SENTINEL, hostKeySha256: 'MD5:aa:bb' }),
+      field: 'hostKeySha256',
+    },
+    {
+      title: 'a CA that is not a PEM certificate',
+      input: () => json({ user: 'u', password: SENTINEL, caPem: SENTINEL }),
+      field: 'caPem',
     },
     {
       title: 'broken JSON',
