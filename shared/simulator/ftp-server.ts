@@ -6,10 +6,12 @@
  * are never removed; every client disconnect starts a 1 s timer that is never cleared; and
  * its default logger writes every command to stdout.
  */
+import { randomBytes } from 'node:crypto';
 import { Server, Socket } from 'node:net';
+import type { SecureContextOptions } from 'node:tls';
 import { FtpSrv } from 'ftp-srv';
 import type { FileSystem, FtpConnection } from 'ftp-srv';
-import type { PortRange } from './types';
+import type { PortRange, SimulatorTlsIdentity } from './types';
 
 /** The subset of a bunyan logger ftp-srv calls. */
 interface FtpLogger {
@@ -53,6 +55,8 @@ export interface FtpServerSettings {
   host: string;
   port: number;
   passivePorts: PortRange;
+  /** Explicit FTPS with this key and certificate; undefined: plain FTP. */
+  tls?: SimulatorTlsIdentity;
   onLogin: LoginHandler;
 }
 
@@ -99,6 +103,21 @@ function urlOf(host: string, port: number): string {
   return `ftp://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
+/**
+ * ftp-srv's TLS settings. It builds one secure context for each control connection (AUTH TLS)
+ * and a new TLS server for each passive data connection: with its own random ticket keys each,
+ * no data connection could resume the control connection's session. One set of ticket keys
+ * shared by all of them lets a client resume, as a real FTPS server expects.
+ */
+function tlsSettings(identity: SimulatorTlsIdentity): SecureContextOptions {
+  return {
+    key: identity.key,
+    cert: identity.cert,
+    minVersion: 'TLSv1.2',
+    ticketKeys: randomBytes(48),
+  };
+}
+
 /** Starts ftp-srv on `settings.host` and resolves once it listens. */
 export async function listenFtp(settings: FtpServerSettings): Promise<FtpServerHandle> {
   const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
@@ -110,6 +129,8 @@ export async function listenFtp(settings: FtpServerSettings): Promise<FtpServerH
     anonymous: false,
     greeting: 'onss-transfer local transfer point',
     log: silentLogger,
+    // Explicit TLS: the URL stays ftp:// (an ftps:// URL would make ftp-srv implicit).
+    ...(settings.tls === undefined ? {} : { tls: tlsSettings(settings.tls) }),
   });
   // Signals belong to the program that embeds the simulator, not to a library inside it.
   for (const signal of SIGNALS) {

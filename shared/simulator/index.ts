@@ -13,6 +13,8 @@ export type {
   Simulator,
   SimulatorEvents,
   SimulatorOptions,
+  SimulatorProtocol,
+  SimulatorTlsIdentity,
 } from './types';
 export { HOME_FOLDERS, RESPONSE_FORMS, SIMULATOR_DEFAULTS } from './constants';
 export type { HomeFolder, SimulatorResponseType } from './constants';
@@ -25,7 +27,9 @@ export {
   SimulatorTimeoutError,
 } from './errors';
 export { certificateFingerprint, normalizeFingerprint } from './trust';
+export { createTlsIdentity } from './tls';
 export { buildAcrfXml, buildNotificationXml } from './response-xml';
 export type { AcrfContent, NotificationContent } from './response-xml';
 export { buildZip } from './zip';
 export type { ZipEntrySpec } from './zip';
+export type { SimulatorSftpSettings } from './types';

@@ -13,11 +13,17 @@ import { checkMaterial, createSelfSigned } from '../signing';
 import type { SigningMaterial } from '../signing';
 import { SIMULATOR_DEFAULTS } from './constants';
 import { SimulatorOptionsError } from './errors';
+import { createTlsIdentity, tlsIdentityProblem } from './tls';
+import { checkSftpOption, makeSftpSettings, type ResolvedSftpSettings } from './sftp-settings';
 import { normalizeFingerprint } from './trust';
-import type { PortRange, SimulatorOptions } from './types';
+import type { PortRange, SimulatorOptions, SimulatorTlsIdentity } from './types';
 
 /** Options once resolved: every default filled in, fingerprints normalised. */
-export interface ResolvedSimulatorOptions extends SimulatorOptions {
+export interface ResolvedSimulatorOptions extends Omit<SimulatorOptions, 'tls' | 'sftp'> {
+  /** The FTPS key and certificate (made when `tls: true` was asked); undefined: plain FTP. */
+  tls?: SimulatorTlsIdentity;
+  /** The SFTP keys (made when not given); undefined: FTP or FTPS. */
+  sftp?: ResolvedSftpSettings;
   signatureRequiredFor: Readonly<{ T: boolean; S: boolean }>;
   /** Whether `root` was made by the simulator, and so is removed by `stop()`. */
   ownsRoot: boolean;
@@ -30,6 +36,8 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof SimulatorOptions>([
   'user',
   'password',
   'passivePorts',
+  'tls',
+  'sftp',
   'sender',
   'signatureRequiredFor',
   'trustedCertificates',
@@ -123,6 +131,23 @@ function checkNameRules(value: unknown): SimulatorOptions['nameRules'] {
   return Object.freeze({ ...rules });
 }
 
+function checkTls(value: unknown): true | SimulatorTlsIdentity | undefined {
+  if (value === undefined || value === true) return value;
+  const given = value as Partial<SimulatorTlsIdentity> | null;
+  if (
+    typeof given !== 'object' ||
+    given === null ||
+    typeof given.key !== 'string' ||
+    typeof given.cert !== 'string'
+  ) {
+    fail('tls', 'must be true (a throwaway certificate) or { key, cert } as PEM text');
+  }
+  const identity = { key: given.key, cert: given.cert };
+  const problem = tlsIdentityProblem(identity);
+  if (problem !== undefined) fail('tls', problem);
+  return identity;
+}
+
 function checkIdentity(value: unknown): SigningMaterial {
   const material = value as Partial<SigningMaterial> | null;
   if (typeof material !== 'object' || material === null || !material.privateKey) {
@@ -170,6 +195,11 @@ export async function resolveSimulatorOptions(
     fail('password', 'must be printable ASCII without spaces at the ends or double quotes');
   }
   const passivePorts = checkPassivePorts(input.passivePorts ?? SIMULATOR_DEFAULTS.passivePorts);
+  const givenTls = checkTls(input.tls);
+  const givenSftp = checkSftpOption(input.sftp);
+  if (givenSftp !== undefined && givenTls !== undefined) {
+    fail('sftp', 'cannot be combined with tls: SFTP runs over SSH, not TLS');
+  }
   const { sender } = input;
   if (sender !== undefined && (typeof sender !== 'string' || !SENDER.test(sender))) {
     fail('sender', 'must be a sender number of 6 digits');
@@ -210,6 +240,8 @@ export async function resolveSimulatorOptions(
   const identity =
     givenIdentity ??
     (await createSelfSigned({ commonName: SIMULATOR_DEFAULTS.identityCommonName }));
+  const tls = givenTls === true ? await createTlsIdentity(host) : givenTls;
+  const sftp = givenSftp === undefined ? undefined : makeSftpSettings(givenSftp);
   const ownsRoot = input.root === undefined;
   const root =
     input.root === undefined
@@ -223,6 +255,8 @@ export async function resolveSimulatorOptions(
     user,
     password: input.password ?? randomBytes(18).toString('base64url'),
     passivePorts,
+    ...(tls === undefined ? {} : { tls }),
+    ...(sftp === undefined ? {} : { sftp }),
     ...(sender === undefined ? {} : { sender }),
     signatureRequiredFor,
     ...(trustedCertificates === undefined ? {} : { trustedCertificates }),

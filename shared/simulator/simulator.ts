@@ -24,6 +24,8 @@ import {
 } from './errors';
 import { SimulatorFileSystem } from './file-system';
 import { listenFtp } from './ftp-server';
+import { listenSftp } from './sftp-server';
+import type { ResolvedSftpSettings } from './sftp-settings';
 import type { FtpServerHandle } from './ftp-server';
 import { judgeSet } from './judge';
 import type { Verdict } from './judge';
@@ -42,6 +44,7 @@ import type {
   Simulator,
   SimulatorEvents,
   SimulatorOptions,
+  SimulatorProtocol,
 } from './types';
 import type { UploadSink } from './upload-sink';
 
@@ -78,6 +81,10 @@ class LocalTransferPoint implements Simulator {
   readonly password: string;
   readonly root: string;
   readonly certificateFingerprint: string;
+  readonly protocol: SimulatorProtocol;
+  readonly caPem: string | undefined;
+  readonly hostKeySha256: string | undefined;
+  readonly privateKeyPem: string | undefined;
 
   private readonly events = new EventEmitter();
   private readonly judged: Judgement[] = [];
@@ -104,16 +111,31 @@ class LocalTransferPoint implements Simulator {
     this.password = options.password;
     this.root = options.root;
     this.certificateFingerprint = certificateFingerprint(options.identity.certificate);
+    this.protocol = options.sftp ? 'sftp' : options.tls === undefined ? 'ftp' : 'ftps';
+    this.caPem = options.tls?.cert;
+    this.hostKeySha256 = options.sftp?.hostKeySha256;
+    this.privateKeyPem = options.sftp?.privateKeyPem;
   }
 
   /** Creates the home layout and starts listening. */
   async start(): Promise<void> {
     for (const folder of HOME_FOLDERS) await mkdir(join(this.root, folder), { recursive: true });
+    if (this.options.sftp) {
+      this.server = await this.listenSftp(this.options.sftp);
+      return;
+    }
     this.server = await listenFtp({
       host: this.options.host,
       port: this.options.port,
       passivePorts: this.options.passivePorts,
+      ...(this.options.tls === undefined ? {} : { tls: this.options.tls }),
       onLogin: ({ connection, username, password }, accept, refuse) => {
+        if (this.options.tls !== undefined && !connection.secure) {
+          // As vsftpd's force_local_logins_ssl (which refuses at USER already; ftp-srv asks
+          // only once it has the password): an FTPS server takes no session in clear.
+          refuse(new Error('Login refused: this server wants TLS first (AUTH TLS).'));
+          return;
+        }
         const valid = sameSecret(username, this.user) && sameSecret(password, this.password);
         if (this.closed || !valid) {
           refuse(new Error('Login incorrect.'));
@@ -125,13 +147,41 @@ class LocalTransferPoint implements Simulator {
     });
   }
 
+  /**
+   * The SFTP server, on the same upload scripts as the FTP one: an upload counts once the
+   * client closed the file (SFTP's CLOSE, FTP's end of STOR), or once a rename names it.
+   */
+  private listenSftp(settings: ResolvedSftpSettings): Promise<FtpServerHandle> {
+    return listenSftp({
+      host: this.options.host,
+      port: this.options.port,
+      root: this.root,
+      hostKeys: [settings.hostKeyPem],
+      ...(settings.hostKeyAlgorithms ? { hostKeyAlgorithms: settings.hostKeyAlgorithms } : {}),
+      user: this.user,
+      authorizedKeys: settings.authorizedKeys,
+      hooks: {
+        takeDropAfter: () => {
+          const bytes = this.dropAfter;
+          this.dropAfter = undefined;
+          return bytes;
+        },
+        throttle: () => this.throttle,
+        track: (sink) => this.sinks.add(sink),
+        untrack: (sink) => this.sinks.delete(sink),
+        uploaded: (fsPath) => this.arrived(fsPath),
+        renamed: (fsPath) => this.arrived(fsPath),
+      },
+    });
+  }
+
   get port(): number {
     return this.server?.port ?? this.options.port;
   }
 
   get url(): string {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return `ftp://${encodeURIComponent(this.user)}@${host}:${this.port}`;
+    return `${this.protocol}://${encodeURIComponent(this.user)}@${host}:${this.port}`;
   }
 
   get judgements(): readonly Judgement[] {

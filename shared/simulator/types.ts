@@ -13,6 +13,28 @@ export interface PortRange {
   max: number;
 }
 
+/** The key and certificate, as PEM text, an FTPS server shows its clients. */
+export interface SimulatorTlsIdentity {
+  /** Private key, PEM (PKCS#8 or the key's own format). */
+  key: string;
+  /** Certificate, PEM; clients trust it (or its CA) to connect. */
+  cert: string;
+}
+
+/** The simulator's protocol: plain FTP, explicit FTPS (AUTH TLS, PROT P), or SFTP. */
+export type SimulatorProtocol = 'ftp' | 'ftps' | 'sftp';
+
+/** Keys of the SFTP server; each one left out is made for the run. */
+export interface SimulatorSftpSettings {
+  /** Host private key (PEM or OpenSSH, unencrypted); default a fresh RSA key. */
+  hostKeyPem?: string;
+  /**
+   * Public keys the user logs in with (`authorized_keys` lines); default one fresh RSA key,
+   * whose private key is `Simulator.privateKeyPem`.
+   */
+  authorizedKeys?: readonly string[];
+}
+
 /**
  * How the local transfer point runs and judges. `startSimulator` takes a `Partial` of it,
  * merged over the defaults and validated once; each line gives the default.
@@ -33,6 +55,20 @@ export interface SimulatorOptions {
    * is a free port chosen by the system, so parallel simulators never collide.
    */
   passivePorts: PortRange;
+  /**
+   * Explicit FTPS: `true` for a throwaway self-signed certificate for `host` (and localhost),
+   * or the key and certificate to show. Its certificate is then `Simulator.caPem`, for clients
+   * to pin. A login is refused until the client has said AUTH TLS, and every data connection
+   * is TLS (PROT P). Default undefined: plain FTP.
+   */
+  tls?: true | SimulatorTlsIdentity;
+  /**
+   * SFTP instead of FTP, as the transfer point's current channel: `true` for throwaway keys,
+   * or the keys to use. Key login only (no password), and an RSA host key offered with
+   * `ssh-rsa` signatures only, like the transfer point. Its fingerprint is
+   * `Simulator.hostKeySha256`. Not with `tls`. Default undefined: FTP.
+   */
+  sftp?: true | SimulatorSftpSettings;
   /** Sender number of the channel; when set, names of another sender get ACRF-108. */
   sender?: string;
   /** Whether T and S sets need an FS per part (R always does); default none does. */
@@ -152,8 +188,22 @@ export interface Simulator {
   readonly password: string;
   /** Home folder on disk. */
   readonly root: string;
-  /** `ftp://user@host:port`, for messages (never the password). */
+  /** `ftp` or, with the `tls` option, `ftps` (explicit TLS on the same port). */
+  readonly protocol: SimulatorProtocol;
+  /** `ftp[s]://user@host:port`, for messages (never the password). */
   readonly url: string;
+  /**
+   * The FTPS certificate, PEM, for a client to trust (`caFile`, `--ca-file`); undefined for
+   * plain FTP.
+   */
+  readonly caPem: string | undefined;
+  /** SFTP: the host key fingerprint for clients to pin (`SHA256:...`); undefined otherwise. */
+  readonly hostKeySha256: string | undefined;
+  /**
+   * SFTP: the user's private key (unencrypted PEM) when the simulator made it (no
+   * `authorizedKeys` given): a local throwaway, like the password. Undefined otherwise.
+   */
+  readonly privateKeyPem: string | undefined;
   /** SHA-256 fingerprint of the certificate the answers are signed with. */
   readonly certificateFingerprint: string;
   /** Verdicts so far, oldest first. */

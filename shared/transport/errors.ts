@@ -23,8 +23,12 @@ export const TRANSPORT_CODES = {
   PATH: 'TRANSPORT_PATH',
   /** Connection options that cannot work (bad host, port, timeout...). */
   CONFIG: 'TRANSPORT_CONFIG',
+  /** FTPS could not be set up: an untrusted or mismatched certificate, no AUTH TLS, a failed handshake. */
+  TLS: 'TRANSPORT_TLS',
   /** The Transport was closed by its owner and cannot be used any more. */
   CLOSED: 'TRANSPORT_CLOSED',
+  /** SFTP: the server's host key is not the pinned one, or none is pinned (never transient). */
+  HOST_KEY: 'TRANSPORT_HOST_KEY',
   /** Any other failure; not retried, since nothing says it would help. */
   FAILED: 'TRANSPORT_FAILED',
 } as const;
@@ -119,10 +123,57 @@ export class TransportConfigError extends TransportError {
   }
 }
 
+/** What went wrong with TLS, for callers that react differently (and for tests). */
+export type TlsProblem =
+  /** The certificate does not chain to a trusted CA (self-signed, unknown issuer...). */
+  | 'untrusted-certificate'
+  /** The certificate is for another host name or address. */
+  | 'hostname-mismatch'
+  /** The certificate has expired or is not valid yet. */
+  | 'certificate-dates'
+  /** The server does not offer explicit TLS: it refused AUTH TLS. */
+  | 'no-auth-tls'
+  /** The server refused to protect the data connections (PBSZ / PROT P). */
+  | 'no-data-protection'
+  /** The TLS handshake or a TLS record failed (protocol versions, ciphers, a broken record). */
+  | 'handshake';
+
+/**
+ * FTPS failed: the server could not be authenticated or would not speak TLS. Never transient:
+ * the same certificate and the same server give the same answer; a person must act (give the
+ * right CA file, fix the host name, ask for FTPS).
+ */
+export class TransportTlsError extends TransportError {
+  readonly problem: TlsProblem;
+
+  constructor(message: string, problem: TlsProblem, details: ReplyDetails = {}) {
+    super(message, { code: TRANSPORT_CODES.TLS, transient: false, ...details });
+    this.problem = problem;
+  }
+}
+
 /** An operation on a Transport its owner already closed. */
 export class TransportClosedError extends TransportError {
   constructor(message: string) {
     super(message, { code: TRANSPORT_CODES.CLOSED, transient: false });
+  }
+}
+
+/**
+ * SFTP: the server's host key was refused before logging in, so nothing was sent: it is not
+ * the pinned one (`expected`), or no key is pinned and trust on first use is off. Never
+ * transient: the same server shows the same key; a person must check it and pin it.
+ */
+export class TransportHostKeyError extends TransportError {
+  /** The server's key, as OpenSSH prints it: `SHA256:` and base64 without padding. */
+  readonly actual: string;
+  /** The pinned (or first trusted) fingerprint it was compared with; undefined when none. */
+  readonly expected: string | undefined;
+
+  constructor(message: string, fingerprints: { actual: string; expected?: string }) {
+    super(message, { code: TRANSPORT_CODES.HOST_KEY, transient: false });
+    this.actual = fingerprints.actual;
+    this.expected = fingerprints.expected;
   }
 }
 
@@ -166,10 +217,63 @@ const CONNECTION_MESSAGES: readonly RegExp[] = [
   /no data connection is available/,
 ];
 
+/** Certificate verification failures, by the code Node gives them (OpenSSL's X509 names). */
+const CERTIFICATE_CODES: Readonly<Record<string, TlsProblem>> = {
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'untrusted-certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'untrusted-certificate',
+  UNABLE_TO_GET_ISSUER_CERT: 'untrusted-certificate',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'untrusted-certificate',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'untrusted-certificate',
+  UNABLE_TO_DECRYPT_CERT_SIGNATURE: 'untrusted-certificate',
+  UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY: 'untrusted-certificate',
+  CERT_SIGNATURE_FAILURE: 'untrusted-certificate',
+  CERT_UNTRUSTED: 'untrusted-certificate',
+  CERT_REJECTED: 'untrusted-certificate',
+  CERT_REVOKED: 'untrusted-certificate',
+  INVALID_CA: 'untrusted-certificate',
+  INVALID_PURPOSE: 'untrusted-certificate',
+  PATH_LENGTH_EXCEEDED: 'untrusted-certificate',
+  CERT_CHAIN_TOO_LONG: 'untrusted-certificate',
+  CERT_HAS_EXPIRED: 'certificate-dates',
+  CERT_NOT_YET_VALID: 'certificate-dates',
+  ERROR_IN_CERT_NOT_BEFORE_FIELD: 'certificate-dates',
+  ERROR_IN_CERT_NOT_AFTER_FIELD: 'certificate-dates',
+  ERR_TLS_CERT_ALTNAME_INVALID: 'hostname-mismatch',
+  HOSTNAME_MISMATCH: 'hostname-mismatch',
+};
+
+/** What each problem means to the person who must fix it. */
+const TLS_ADVICE: Readonly<Record<TlsProblem, string>> = {
+  'untrusted-certificate':
+    "the server's certificate is not trusted; give the CA that issued it (caFile, --ca-file)",
+  'hostname-mismatch':
+    "the server's certificate is for another host name; connect with a name the certificate lists",
+  'certificate-dates': "the server's certificate has expired or is not valid yet",
+  'no-auth-tls': 'the server does not offer explicit TLS (AUTH TLS)',
+  'no-data-protection': 'the server refused to encrypt the data connections (PROT P)',
+  handshake: 'the TLS handshake failed',
+};
+
+/** A TransportTlsError whose message names the problem, then the operation and the cause. */
+export function tlsError(
+  problem: TlsProblem,
+  context: string,
+  reason: string,
+  details: ReplyDetails = {},
+): TransportTlsError {
+  return new TransportTlsError(`${context}: ${TLS_ADVICE[problem]} (${reason})`, problem, details);
+}
+
 function errorCode(error: unknown): string | undefined {
   if (typeof error !== 'object' || error === null || !('code' in error)) return undefined;
   const { code } = error;
   return typeof code === 'string' ? code : undefined;
+}
+
+function sslReason(error: unknown): string | undefined {
+  if (typeof error !== 'object' || error === null || !('reason' in error)) return undefined;
+  const { reason } = error;
+  return typeof reason === 'string' && reason !== '' ? reason : undefined;
 }
 
 /** Duck-typed, not `instanceof Error`: errors from Node's core can come from another realm (Jest's VM). */
@@ -204,9 +308,18 @@ export function isFtpReply(error: unknown): error is FTPError {
  * - socket errors (ECONNREFUSED, ECONNRESET, EPIPE...) and basic-ftp's "Client
  *   is closed" / "Server closed connection" -> connection failure (transient);
  * - ETIMEDOUT and "Timeout" messages -> timeout (transient);
+ * - certificate verification codes (DEPTH_ZERO_SELF_SIGNED_CERT, ERR_TLS_CERT_ALTNAME_INVALID,
+ *   CERT_HAS_EXPIRED...) and OpenSSL failures (ERR_SSL_*) -> TLS failure (permanent), whose
+ *   message says what to fix; but an OpenSSL failure on a session that was working
+ *   (`established`) -> connection failure (transient): a server process that died mid-session
+ *   may write in clear on the TLS connection, and a new session may well work;
  * - anything else -> a permanent TransportError coded TRANSPORT_FAILED.
  */
-export function classifyFtpError(error: unknown, context: string): TransportError {
+export function classifyFtpError(
+  error: unknown,
+  context: string,
+  options: { established?: boolean } = {},
+): TransportError {
   if (error instanceof TransportError) return error;
   const reason = errorMessage(error).trim();
   const message = `${context}: ${reason}`;
@@ -223,6 +336,23 @@ export function classifyFtpError(error: unknown, context: string): TransportErro
   }
 
   const code = errorCode(error);
+  const certificateProblem = code === undefined ? undefined : CERTIFICATE_CODES[code];
+  if (certificateProblem !== undefined) {
+    return tlsError(certificateProblem, context, reason, { cause: error });
+  }
+  // OpenSSL's own failures (ERR_SSL_WRONG_VERSION_NUMBER, ERR_SSL_TLSV1_ALERT_...): the peers
+  // do not agree on TLS; trying again gives the same result.
+  if (code?.startsWith('ERR_SSL_') === true) {
+    // OpenSSL's message is a whole error-queue line; its `reason` is the readable part.
+    const short = sslReason(error);
+    const detail = short === undefined ? reason : `${short}, ${code}`;
+    if (options.established === true) {
+      return new TransportConnectError(`${context}: the TLS connection broke (${detail})`, {
+        cause: error,
+      });
+    }
+    return tlsError('handshake', context, detail, { cause: error });
+  }
   // Timeouts first: a "Client is closed because Timeout (control socket)"
   // error is a timeout that closed the client, and says so better.
   if (code === 'ETIMEDOUT' || /\btime[d ]?out\b/i.test(reason)) {

@@ -1,16 +1,21 @@
-import { isIP } from 'node:net';
-import { Writable, type Readable } from 'node:stream';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { isIP, type Socket } from 'node:net';
+import { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
-import { Client, FileType, type AccessOptions, type FileInfo, type FTPError } from 'basic-ftp';
+import type { ConnectionOptions } from 'node:tls';
+import { Client, FileType, type FileInfo, type FTPError } from 'basic-ftp';
 import {
   classifyFtpError,
   isFtpReply,
+  tlsError,
   TRANSPORT_CODES,
   TransportClosedError,
   TransportConfigError,
   TransportError,
   TransportNotFoundError,
   TransportRefusedError,
+  type TlsProblem,
 } from './errors';
 import { checkRemotePath } from './paths';
 import type { RemoteEntry, Transport, TransportConnector } from './port';
@@ -34,16 +39,35 @@ export interface FtpOptions {
   operationRetry: Partial<RetryOptions>;
   /** Prints the FTP dialogue on the console (basic-ftp masks the password); default false. */
   verbose: boolean;
-  // FTPS comes in a later issue: `secure` and the TLS options go here, are
-  // checked in resolveFtpOptions and reach basic-ftp through accessOptions().
+  /**
+   * Explicit FTPS: AUTH TLS on the control port, then PBSZ 0 / PROT P so that every data
+   * connection is encrypted too (and resumes the control connection's TLS session, which
+   * servers such as vsftpd with `require_ssl_reuse` demand); default false, plain FTP.
+   */
+  secure: boolean;
+  /**
+   * A PEM file of the CA certificate(s) to trust instead of the system's (a private CA, or a
+   * self-signed server certificate to pin); read once, when the connector is made. FTPS only.
+   */
+  caFile?: string;
+  /** The same as caFile, as PEM text already in memory; give one or the other. FTPS only. */
+  ca?: string;
+  /**
+   * Encrypts without checking the server's certificate (no CA, no host name check): anyone
+   * on the way can pose as the server. For a test server only; default false. FTPS only.
+   */
+  insecure: boolean;
 }
 
 /** What {@link ftpConnector} takes: host, user and password, and any other option to override. */
 export type FtpConnectorOptions = Partial<FtpOptions> &
   Pick<FtpOptions, 'host' | 'user' | 'password'>;
 
-/** FtpOptions after defaults and checks. */
-export interface ResolvedFtpOptions extends Omit<FtpOptions, 'connectRetry' | 'operationRetry'> {
+/** FtpOptions after defaults and checks; a caFile has been read into `ca`. */
+export interface ResolvedFtpOptions extends Omit<
+  FtpOptions,
+  'connectRetry' | 'operationRetry' | 'caFile'
+> {
   connectRetry: RetryOptions;
   operationRetry: RetryOptions;
 }
@@ -53,7 +77,12 @@ export const DEFAULT_FTP_OPTIONS = Object.freeze({
   port: 21,
   timeoutMs: 30_000,
   verbose: false,
+  secure: false,
+  insecure: false,
 });
+
+/** The oldest TLS version accepted: 1.0 and 1.1 are broken and disabled by current servers. */
+const MIN_TLS_VERSION = 'TLSv1.2';
 
 /** Host names as DNS allows them (letters, digits, hyphens; dot-separated labels). */
 const HOST_NAME =
@@ -129,6 +158,90 @@ function checkTimeout(value: unknown): number {
   return value;
 }
 
+function checkFlag(name: string, value: unknown, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'boolean')
+    throw new TransportConfigError(`FTP ${name} must be true or false`);
+  return value;
+}
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/** Checks that `pem` holds certificates, and only readable ones; returns it unchanged. */
+function checkCaPem(pem: string, origin: string): string {
+  const blocks = pem.match(PEM_CERTIFICATE) ?? [];
+  if (blocks.length === 0) {
+    throw new TransportConfigError(
+      `FTP ${origin} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`,
+    );
+  }
+  blocks.forEach((block, index) => {
+    try {
+      new X509Certificate(block);
+    } catch (error) {
+      throw new TransportConfigError(
+        `FTP ${origin}: certificate ${index + 1} cannot be read (${(error as Error).message})`,
+        error,
+      );
+    }
+  });
+  return pem;
+}
+
+/** The CA to trust, read from caFile or taken from ca; undefined: the system's CAs. */
+function resolveCa(options: FtpConnectorOptions): string | undefined {
+  const { ca, caFile } = options;
+  if (ca !== undefined && caFile !== undefined) {
+    throw new TransportConfigError('FTP ca and caFile are both given: give one or the other');
+  }
+  if (caFile !== undefined) {
+    if (typeof caFile !== 'string' || caFile === '') {
+      throw new TransportConfigError('FTP caFile must be the path of a PEM file');
+    }
+    let pem: string;
+    try {
+      pem = readFileSync(caFile, 'utf8');
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      throw new TransportConfigError(
+        `FTP caFile ${caFile} cannot be read (${typeof code === 'string' ? code : String(error)})`,
+        error,
+      );
+    }
+    return checkCaPem(pem, `caFile ${caFile}`);
+  }
+  if (ca === undefined) return undefined;
+  if (typeof ca !== 'string') throw new TransportConfigError('FTP ca must be PEM text');
+  return checkCaPem(ca, 'ca');
+}
+
+/** The TLS settings: FTPS on or off, what to trust; refuses TLS options without FTPS. */
+function resolveTls(
+  options: FtpConnectorOptions,
+): Pick<ResolvedFtpOptions, 'secure' | 'ca' | 'insecure'> {
+  const given: Record<string, unknown> = { ...options };
+  if (given.secure === 'implicit') {
+    // Refuse rather than downgrade: a caller asking for TLS must never get plain FTP.
+    throw new TransportConfigError(
+      'FTP secure "implicit" (FTPS on port 990) is not supported: the transfer point uses explicit TLS (secure: true)',
+    );
+  }
+  const secure = checkFlag('secure', given.secure, DEFAULT_FTP_OPTIONS.secure);
+  const insecure = checkFlag('insecure', given.insecure, DEFAULT_FTP_OPTIONS.insecure);
+  if (!secure && (insecure || options.ca !== undefined || options.caFile !== undefined)) {
+    throw new TransportConfigError(
+      `FTP ${insecure ? 'insecure' : options.caFile !== undefined ? 'caFile' : 'ca'} is a TLS setting: it needs secure: true (FTPS)`,
+    );
+  }
+  const ca = resolveCa(options);
+  if (insecure && ca !== undefined) {
+    throw new TransportConfigError(
+      'FTP insecure skips the certificate check, so a CA would never be used: give one or the other',
+    );
+  }
+  return { secure, insecure, ...(ca === undefined ? {} : { ca }) };
+}
+
 function checkRetry(name: string, value: Partial<RetryOptions> | undefined): RetryOptions {
   try {
     return resolveRetryOptions(value ?? {});
@@ -143,14 +256,7 @@ function checkRetry(name: string, value: Partial<RetryOptions> | undefined): Ret
  * the password). Called once by {@link ftpConnector}.
  */
 export function resolveFtpOptions(options: FtpConnectorOptions): ResolvedFtpOptions {
-  const given: Record<string, unknown> = { ...options };
-  if (given.secure !== undefined && given.secure !== false) {
-    // Refuse rather than ignore: a caller asking for TLS must not get plain FTP.
-    throw new TransportConfigError('FTPS (secure) is not supported by this FTP adapter yet');
-  }
-  if (given.verbose !== undefined && typeof given.verbose !== 'boolean') {
-    throw new TransportConfigError('FTP verbose must be true or false');
-  }
+  const verbose = checkFlag('verbose', options.verbose, DEFAULT_FTP_OPTIONS.verbose);
   return {
     host: checkHost(options.host),
     port: checkPort(options.port ?? DEFAULT_FTP_OPTIONS.port),
@@ -159,25 +265,102 @@ export function resolveFtpOptions(options: FtpConnectorOptions): ResolvedFtpOpti
     timeoutMs: checkTimeout(options.timeoutMs ?? DEFAULT_FTP_OPTIONS.timeoutMs),
     connectRetry: checkRetry('connectRetry', options.connectRetry),
     operationRetry: checkRetry('operationRetry', options.operationRetry),
-    verbose: options.verbose ?? DEFAULT_FTP_OPTIONS.verbose,
+    verbose,
+    ...resolveTls(options),
   };
 }
 
-/** The URL-like name of a server for messages: `ftp://user@host:port`, never a password. */
-function describeServer(options: Pick<FtpOptions, 'host' | 'port' | 'user'>): string {
+/** The URL-like name of a server for messages: `ftp[s]://user@host:port`, never a password. */
+function describeServer(options: Pick<FtpOptions, 'host' | 'port' | 'user' | 'secure'>): string {
   const host = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
-  return `ftp://${encodeURIComponent(options.user)}@${host}:${options.port}`;
+  const scheme = options.secure ? 'ftps' : 'ftp';
+  return `${scheme}://${encodeURIComponent(options.user)}@${host}:${options.port}`;
 }
 
-/** The one place where our options become basic-ftp's; FTPS will add `secure` here. */
-function accessOptions(options: ResolvedFtpOptions): AccessOptions {
+/**
+ * The TLS settings of the control connection, which basic-ftp reuses for every data
+ * connection (with the control connection's session). `host` is kept there on purpose: a
+ * data connection whose session was not resumed checks the certificate against it again.
+ */
+function tlsOptions(options: ResolvedFtpOptions): ConnectionOptions {
   return {
     host: options.host,
-    port: options.port,
-    user: options.user,
-    password: options.password,
-    secure: false,
+    minVersion: MIN_TLS_VERSION,
+    rejectUnauthorized: !options.insecure,
+    ...(options.ca === undefined ? {} : { ca: options.ca }),
   };
+}
+
+/**
+ * Opens a session: connect, AUTH TLS (FTPS), login, binary mode and, for FTPS, encrypted data
+ * connections. basic-ftp's access() does the same in one call; done step by step here so that
+ * a refused AUTH TLS or PROT P is told apart from a refused login.
+ */
+async function openSession(client: Client, options: ResolvedFtpOptions, where: string) {
+  /** Runs a TLS step; a 5xx reply to it means the server will not do what FTPS needs. */
+  const insist = async (problem: TlsProblem, step: () => Promise<unknown>): Promise<void> => {
+    try {
+      await step();
+    } catch (error) {
+      if (!isPermanentReply(error)) throw error;
+      throw tlsError(problem, `connect ${where}`, error.message, {
+        ftpCode: error.code,
+        cause: error,
+      });
+    }
+  };
+  await client.connect(options.host, options.port);
+  // A server without FTPS refuses AUTH TLS: vsftpd says 530, pure-ftpd 500, ftp-srv 502.
+  if (options.secure) await insist('no-auth-tls', () => client.useTLS(tlsOptions(options)));
+  // Before login, for a user name or password outside ASCII; some servers want it after.
+  await client.sendIgnoringError('OPTS UTF8 ON');
+  await client.login(options.user, options.password);
+  await client.useDefaultSettings();
+  // useDefaultSettings() sends PBSZ 0 and PROT P but ignores a refusal, and a server that
+  // refused would expect clear data connections: ask again and insist.
+  if (options.secure) await insist('no-data-protection', () => client.send('PROT P'));
+}
+
+/** Resolves once a TLS data socket has finished its handshake; at once for a plain socket. */
+function handshakeFinished(socket: Socket | undefined): Promise<void> {
+  if (socket === undefined || !('getFinished' in socket)) return Promise.resolve();
+  const tls = socket as Socket & { getFinished(): Buffer | undefined };
+  if (tls.getFinished() !== undefined) return Promise.resolve();
+  if (tls.destroyed) {
+    return Promise.reject(new Error('the data connection closed during its TLS handshake'));
+  }
+  return new Promise((resolve, reject) => {
+    const settle = (error?: Error): void => {
+      tls.off('secureConnect', onSecure);
+      tls.off('error', onError);
+      tls.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onSecure = (): void => settle();
+    const onError = (error: Error): void => settle(error);
+    const onClose = (): void =>
+      settle(new Error('the data connection closed during its TLS handshake'));
+    tls.once('secureConnect', onSecure);
+    tls.once('error', onError);
+    tls.once('close', onClose);
+  });
+}
+
+/**
+ * The source of an FTPS upload, passed through byte for byte, ending only once the data
+ * connection's TLS handshake has finished. basic-ftp starts sending as soon as the data socket
+ * has a cipher, which a resumed session has before its handshake is over: an empty source (a
+ * GO file) then closes the socket mid-handshake, and vsftpd with require_ssl_reuse answers with
+ * a TLS alert and ends the session (20 of 20 uploads under TLS 1.3, most under TLS 1.2). The
+ * source is read only when basic-ftp reads, as before: never before the server's "150".
+ */
+function endingAfterHandshake(source: Readable, dataSocket: () => Socket | undefined): Readable {
+  async function* relay(): AsyncGenerator<unknown> {
+    for await (const chunk of source) yield chunk;
+    await handshakeFinished(dataSocket());
+  }
+  return Readable.from(relay(), { objectMode: false });
 }
 
 function toEntry(info: FileInfo): RemoteEntry {
@@ -296,7 +479,7 @@ class FtpTransport implements Transport {
       await retry(async (attempt) => {
         attempts = attempt;
         try {
-          await this.client.access(accessOptions(this.options));
+          await openSession(this.client, this.options, this.where);
         } catch (error) {
           this.client.close();
           throw this.redact(classifyFtpError(error, `connect ${this.where}`));
@@ -335,7 +518,12 @@ class FtpTransport implements Transport {
               bytes = info.bytes;
             });
             try {
-              await client.uploadFrom(source, path);
+              await client.uploadFrom(
+                this.options.secure
+                  ? endingAfterHandshake(source, () => client.ftp.dataSocket)
+                  : source,
+                path,
+              );
               return bytes;
             } catch (error) {
               throw this.failure(error, context, error === sourceFailure);
@@ -514,7 +702,7 @@ class FtpTransport implements Transport {
       isFtpReply(error) || (error instanceof TransportError && error.ftpCode !== undefined);
     if (!reply && !this.client.closed) this.client.close();
     if (this.closedByOwner) return this.closedError();
-    const classified = this.redact(classifyFtpError(error, context));
+    const classified = this.redact(classifyFtpError(error, context, { established: true }));
     if (fromCaller && classified.code === TRANSPORT_CODES.FAILED && isObject(error)) {
       this.local.add(error);
       return error;
@@ -599,6 +787,14 @@ async function sizeOf(client: Client, path: string): Promise<number | undefined>
  * `list`, `delete`, `rename` and `get` (while nothing was written) are retried
  * on transient failures, `put` only while its stream was never read.
  * Operations called at once run one after the other.
+ *
+ * FTPS (`secure: true`) is explicit TLS: AUTH TLS, the login, then PBSZ 0 /
+ * PROT P, every data connection resuming the control connection's session
+ * (basic-ftp passes that session, and the newest TLS 1.3 ticket, to each data
+ * socket). The certificate is checked against the system's CAs, or `ca` /
+ * `caFile`, and the host name; `insecure` skips that. A certificate refused,
+ * AUTH TLS or PROT P refused, or a failed handshake when opening a session, is
+ * a `TransportTlsError`: permanent, never retried.
  *
  * Streams: when `put` fails, its source is destroyed (the caller opens a
  * fresh one to try again). `get` ends its destination once the server has

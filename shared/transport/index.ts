@@ -14,10 +14,11 @@ export {
   TransportPathError,
   TransportConfigError,
   TransportClosedError,
+  TransportTlsError,
   classifyFtpError,
   isTransientTransportError,
 } from './errors';
-export type { TransportCode, TransportErrorOptions, ReplyDetails } from './errors';
+export type { TransportCode, TransportErrorOptions, ReplyDetails, TlsProblem } from './errors';
 export { retry, resolveRetryOptions, backoffDelay, DEFAULT_RETRY_OPTIONS } from './retry';
 export type { RetryOptions } from './retry';
 export { ftpConnector, resolveFtpOptions, DEFAULT_FTP_OPTIONS } from './ftp';
@@ -25,3 +26,20 @@ export { checkRemotePath } from './paths';
 export type { FtpOptions, FtpConnectorOptions, ResolvedFtpOptions } from './ftp';
 export { memoryConnector } from './memory';
 export type { MemoryFiles } from './memory';
+export { TransportHostKeyError } from './errors';
+export {
+  sftpConnector,
+  resolveSftpOptions,
+  classifySshError,
+  DEFAULT_SFTP_OPTIONS,
+  SFTP_TRANSFER,
+} from './sftp';
+export type { SftpOptions, SftpConnectorOptions, ResolvedSftpOptions, HostKeyEvent } from './sftp';
+export {
+  sshFingerprint,
+  normalizeSshFingerprint,
+  loadPrivateKey,
+  authorizedKeyLine,
+  PrivateKeyError,
+} from './ssh-keys';
+export type { LoadedPrivateKey } from './ssh-keys';

@@ -11,7 +11,7 @@ export interface RemoteEntry {
 
 /**
  * A connection to the transfer point's server, whatever the protocol (FTP
- * now; FTPS and SFTP later). Paths are relative to the user's home folder,
+ * and FTPS now; SFTP later). Paths are relative to the user's home folder,
  * e.g. `INTEST/FI.DMFA.123456.20261125.00001.T.1.1`. One Transport is one
  * session reused for a whole set of files; `close` ends it.
  */
@@ -40,6 +40,6 @@ export interface Transport {
 export interface TransportConnector {
   /** Opens a session (retrying transient failures with backoff). */
   connect(): Promise<Transport>;
-  /** Where it connects, for logs and messages: `ftp://user@host:port` (never a password). */
+  /** Where it connects, for logs and messages: `ftp[s]://user@host:port` (never a password). */
   describe(): string;
 }

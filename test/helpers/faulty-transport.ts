@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   TransportConnectError,
   type Transport,
@@ -17,6 +17,41 @@ export interface Fault {
   error?: () => Error;
   /** For put: write the file anyway, then fail (the reply is lost, not the data). */
   landAnyway?: boolean;
+  /**
+   * For put: a real failure instead of an injected one. The upload runs on the real
+   * transport; once `afterBytes` have gone out, `act` runs (a server drops the session, a
+   * firewall cuts it) before any further byte, and the transport meets whatever follows.
+   */
+  act?: () => void | Promise<void>;
+}
+
+/**
+ * Passes `source` through, running `act` once before the first byte beyond `afterBytes`. It
+ * reads the source only as the transport reads it: the upload is under way when `act` runs.
+ */
+function actingAfter(
+  source: Readable,
+  afterBytes: number,
+  act: () => void | Promise<void>,
+): Readable {
+  async function* relay(): AsyncGenerator<Buffer> {
+    let seen = 0;
+    let acted = false;
+    for await (const chunk of source) {
+      const bytes = chunk as Buffer;
+      const head = afterBytes - seen;
+      seen += bytes.length;
+      if (acted || seen <= afterBytes) {
+        yield bytes;
+        continue;
+      }
+      acted = true;
+      if (head > 0) yield bytes.subarray(0, head);
+      await act();
+      yield bytes.subarray(Math.max(head, 0));
+    }
+  }
+  return Readable.from(relay(), { objectMode: false });
 }
 
 /**
@@ -46,6 +81,9 @@ export function faultyConnector(
           calls.push(`put ${path}`);
           const fault = failing('put', path);
           if (!fault) return transport.put(source, path);
+          if (fault.act) {
+            return transport.put(actingAfter(source, fault.afterBytes ?? 0, fault.act), path);
+          }
           if (fault.landAnyway) {
             await transport.put(source, path);
             throw fail(fault);

@@ -1,18 +1,22 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { connect, createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import {
+  ensureInteropUser,
+  freePort,
+  freePortRange,
+  makeLoginFolder,
+  startServerProcess,
+  writeTlsFiles,
+  type InteropServer,
+} from './harness';
+
+export {
+  ensureInteropUser,
+  INTEROP_HOME,
+  INTEROP_USER,
+  TRANSFER_POINT_FOLDERS,
+  type InteropServer,
+} from './harness';
 
 /**
  * Debian's vsftpd, started by the test itself on 127.0.0.1, as a second
@@ -22,179 +26,51 @@ import { join } from 'node:path';
  */
 
 export const VSFTPD = '/usr/sbin/vsftpd';
-/** The dedicated local user the tests log in as. */
-export const INTEROP_USER = 'onss-interop';
-/** Its Unix home; each server instance gets its own login folder (see {@link startVsftpd}). */
-export const INTEROP_HOME = '/home/onss-interop';
-/** The transfer point's folders, created in the login folder. */
-export const TRANSFER_POINT_FOLDERS = ['IN', 'INTEST', 'INTEST-S', 'OUT', 'OUTTEST', 'OUTTEST-S'];
-/**
- * Where the test user's password is kept (root only). It is random, made
- * once per machine, and the same for every run: test files running at the
- * same time would otherwise reset it under each other's feet.
- */
-const SECRET_DIR = '/var/lib/onss-interop';
-const SECRET_FILE = join(SECRET_DIR, 'password');
 
 /** A running vsftpd. */
-export interface Vsftpd {
-  host: '127.0.0.1';
-  port: number;
-  user: string;
-  password: string;
-  /** The login folder on disk (the FTP root after chroot): holds IN, INTEST... */
-  root: string;
-  /** The uid and gid uploaded files belong to. */
-  uid: number;
-  gid: number;
-  /** vsftpd's own log of this instance (protocol lines included), for failure messages. */
-  log(): string;
-  /** Stops the server and removes its folders; safe to call twice. */
-  stop(): Promise<void>;
+export type Vsftpd = InteropServer;
+
+/** How to run it. */
+export interface VsftpdOptions {
+  /**
+   * Explicit FTPS as strict as vsftpd allows: logins and data in TLS only, and every data
+   * connection must resume the control connection's TLS session (`require_ssl_reuse`). vsftpd
+   * 3.0.3 has no TLS version settings: it negotiates TLS 1.3 with OpenSSL 3. Default false.
+   */
+  tls?: boolean;
+  binary?: string;
 }
 
-function fail(message: string): never {
-  throw new Error(`vsftpd interop setup: ${message}`);
-}
-
-function run(command: string, args: string[], input?: string): string {
-  try {
-    return execFileSync(command, args, {
-      input,
-      encoding: 'utf8',
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-  } catch (error) {
-    const stderr = (error as { stderr?: unknown }).stderr;
-    fail(
-      `${command} ${args.join(' ')} failed: ${typeof stderr === 'string' ? stderr.trim() : String(error)}`,
-    );
-  }
-}
-
-/** uid, gid and home of a local user, or undefined when there is none. */
-function lookupUser(name: string): { uid: number; gid: number; home: string } | undefined {
-  let line: string;
-  try {
-    line = execFileSync('getent', ['passwd', name], { encoding: 'utf8' }).trim();
-  } catch {
-    return undefined; // getent exits 2 for an unknown user
-  }
-  const [, , uid, gid, , home] = line.split(':');
-  if (uid === undefined || gid === undefined || home === undefined) fail(`cannot read ${line}`);
-  return { uid: Number(uid), gid: Number(gid), home };
-}
-
-function requireRoot(what: string): void {
-  if (process.getuid?.() !== 0) {
-    fail(`${what} needs root; run the interop tests as root (CI does)`);
-  }
-}
-
-/** The shared random password, made on first use. */
-function interopPassword(): string {
-  requireRoot('reading the test user password');
-  mkdirSync(SECRET_DIR, { recursive: true, mode: 0o700 });
-  try {
-    writeFileSync(SECRET_FILE, randomBytes(18).toString('base64url'), { flag: 'wx', mode: 0o600 });
-  } catch (error) {
-    if ((error as { code?: unknown }).code !== 'EEXIST') throw error;
-  }
-  return readFileSync(SECRET_FILE, 'utf8').trim();
-}
-
-/**
- * Makes sure the test user exists and has the shared password. Creates it
- * when missing (`useradd -m -d /home/onss-interop`): CI runs on a fresh
- * machine. Its shell stays /bin/sh because Debian's PAM stack for vsftpd
- * (pam_shells) refuses users without a listed shell.
- */
-export function ensureInteropUser(): { uid: number; gid: number; password: string } {
-  requireRoot('creating the test user');
-  if (!lookupUser(INTEROP_USER)) {
-    run('useradd', ['-m', '-d', INTEROP_HOME, '-s', '/bin/sh', INTEROP_USER]);
-  }
-  const user = lookupUser(INTEROP_USER) ?? fail(`user ${INTEROP_USER} was not created`);
-  const password = interopPassword();
-  run('chpasswd', [], `${INTEROP_USER}:${password}\n`);
-  return { uid: user.uid, gid: user.gid, password };
-}
-
-/** True when `port` can be bound on 127.0.0.1 right now. */
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once('error', () => resolve(false));
-    probe.listen(port, '127.0.0.1', () => probe.close(() => resolve(true)));
-  });
-}
-
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const address = probe.address();
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
-  if (address === null || typeof address === 'string') fail('no free port');
-  return address.port;
-}
-
-/** A window of `size` free ports below Linux's ephemeral range (32768+), for passive data. */
-async function freePortRange(size: number): Promise<[number, number]> {
-  for (let tries = 0; tries < 50; tries += 1) {
-    const first = 20_000 + Math.floor(Math.random() * (12_000 - size));
-    const ports = Array.from({ length: size }, (_, i) => first + i);
-    const free = await Promise.all(ports.map(portIsFree));
-    if (free.every(Boolean)) return [first, first + size - 1];
-  }
-  return fail(`no window of ${size} free ports in 20000-31999`);
-}
-
-/** Resolves once something accepts TCP connections on 127.0.0.1:port. */
-async function waitForPort(port: number, child: ChildProcess, deadline: number, log: () => string) {
-  for (;;) {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      fail(`vsftpd exited (${child.exitCode ?? child.signalCode}) before listening:\n${log()}`);
-    }
-    const open = await new Promise<boolean>((resolve) => {
-      const socket = connect({ port, host: '127.0.0.1' });
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (open) return;
-    if (Date.now() > deadline)
-      fail(`vsftpd did not listen on 127.0.0.1:${port} within 5 s:\n${log()}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+/** The FTPS part of vsftpd.conf, with a fresh certificate for 127.0.0.1. */
+function tlsLines(certFile: string, keyFile: string): string[] {
+  return [
+    'ssl_enable=YES',
+    `rsa_cert_file=${certFile}`,
+    `rsa_private_key_file=${keyFile}`,
+    'allow_anon_ssl=NO',
+    'force_local_logins_ssl=YES',
+    'force_local_data_ssl=YES',
+    'require_ssl_reuse=YES',
+    // vsftpd 3.0.3's default list (DES-CBC3-SHA) is refused by OpenSSL 3 for TLS 1.2.
+    'ssl_ciphers=HIGH',
+    'debug_ssl=YES',
+  ];
 }
 
 /**
  * Starts `/usr/sbin/vsftpd <conf>` in the foreground on 127.0.0.1 (a free
- * control port, passive ports in a small free range, plain FTP), logging in
+ * control port, passive ports in a small free range, plain FTP or FTPS), logging in
  * the dedicated local user chrooted into a fresh login folder that holds
  * the transfer point's folders. Fails, never skips, when vsftpd is missing.
  */
-export async function startVsftpd(binary: string = VSFTPD): Promise<Vsftpd> {
-  if (!existsSync(binary)) {
-    fail(
-      `${binary} is missing: install Debian's vsftpd (as root: .ci/install-interop.sh, or apt-get install -y vsftpd)`,
-    );
-  }
+export async function startVsftpd(options: VsftpdOptions = {}): Promise<Vsftpd> {
+  const name = options.tls ? 'vsftpd FTPS' : 'vsftpd';
   const { uid, gid, password } = ensureInteropUser();
-
-  const dir = mkdtempSync(join(tmpdir(), 'onss-vsftpd-'));
   // vsftpd enters the login folder as the user: the way there must be traversable.
-  chmodSync(dir, 0o711);
-  const root = join(dir, 'root');
+  const { dir, root } = makeLoginFolder('onss-vsftpd-', uid, gid);
   const empty = join(dir, 'empty');
   mkdirSync(empty, { mode: 0o755 });
-  mkdirSync(root, { mode: 0o755 });
-  for (const folder of TRANSFER_POINT_FOLDERS) mkdirSync(join(root, folder));
-  for (const path of [root, ...TRANSFER_POINT_FOLDERS.map((folder) => join(root, folder))]) {
-    chownSync(path, uid, gid);
-  }
+  const tls = options.tls ? await writeTlsFiles(dir) : undefined;
 
   const port = await freePort();
   const [pasvMin, pasvMax] = await freePortRange(10);
@@ -229,7 +105,7 @@ export async function startVsftpd(binary: string = VSFTPD): Promise<Vsftpd> {
       `secure_chroot_dir=${empty}`,
       'pam_service_name=vsftpd',
       'userlist_enable=NO',
-      'ssl_enable=NO',
+      ...(tls ? tlsLines(tls.certFile, tls.keyFile) : ['ssl_enable=NO']),
       'syslog_enable=NO',
       // PAM already makes a failed login wait about 2 s; no need for vsftpd's extra second.
       'delay_failed_login=0',
@@ -241,43 +117,14 @@ export async function startVsftpd(binary: string = VSFTPD): Promise<Vsftpd> {
     ].join('\n'),
   );
 
-  let stderr = '';
-  const child = spawn(binary, [conf], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  child.stdout?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const log = (): string => {
-    const file = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
-    return [stderr.trim(), file.trim()].filter(Boolean).join('\n') || '(no output)';
-  };
-
-  /** Ends vsftpd and the session processes it forked: its own process group. */
-  const kill = (signal: NodeJS.Signals): void => {
-    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    try {
-      process.kill(-child.pid, signal);
-    } catch {
-      // Already gone.
-    }
-  };
-
-  let stopped: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopped ??= (async () => {
-      kill('SIGTERM');
-      const timer = setTimeout(() => kill('SIGKILL'), 2000);
-      await exited;
-      clearTimeout(timer);
-      rmSync(dir, { recursive: true, force: true });
-    })();
-    return stopped;
-  };
-
-  try {
-    await waitForPort(port, child, Date.now() + 5000, log);
-  } catch (error) {
-    await stop();
-    throw error;
-  }
-  return { host: '127.0.0.1', port, user: INTEROP_USER, password, root, uid, gid, log, stop };
+  return startServerProcess({
+    name,
+    binary: options.binary ?? VSFTPD,
+    args: [conf],
+    port,
+    logFiles: [logFile],
+    dir,
+    login: { root, uid, gid, password },
+    caPem: tls?.caPem,
+  });
 }

@@ -10,7 +10,10 @@ import { buildDeclarationName, todayInBrussels } from '../../shared/names';
 import type { Environment } from '../../shared/names';
 import type { Simulator } from '../../shared/simulator';
 
-/** Opens a logged-in FTP session on the simulator (passive mode, as the product does). */
+/**
+ * Opens a logged-in FTP session on the simulator (passive mode, as the product does); over
+ * explicit FTPS, its certificate pinned, when the simulator speaks FTPS.
+ */
 export async function connect(
   sim: Simulator,
   login: { user?: string; password?: string } = {},
@@ -22,6 +25,9 @@ export async function connect(
       port: sim.port,
       user: login.user ?? sim.user,
       password: login.password ?? sim.password,
+      ...(sim.caPem === undefined
+        ? {}
+        : { secure: true, secureOptions: { ca: sim.caPem, host: sim.host } }),
     });
   } catch (error) {
     client.close();

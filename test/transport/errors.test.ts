@@ -9,6 +9,7 @@ import {
   TransportNotFoundError,
   TransportRefusedError,
   TransportTimeoutError,
+  TransportTlsError,
 } from '../../shared/transport';
 
 function reply(code: number, text: string): FTPError {
@@ -215,6 +216,85 @@ describe('classifyFtpError', () => {
   });
 });
 
+describe('classifyFtpError, TLS failures', () => {
+  /** An OpenSSL failure as Node reports it: a whole error-queue line, a code and a reason. */
+  function sslError(code: string, reason: string): Error {
+    return Object.assign(
+      new Error(`80BC2AE8667F0000:error:0A00041A:SSL routines:ssl3_read_bytes:${reason}`),
+      { code, reason, library: 'SSL routines' },
+    );
+  }
+
+  const cases: Array<{ title: string; input: unknown; problem: string; message: RegExp }> = [
+    {
+      title: 'a self-signed certificate',
+      input: socketError('DEPTH_ZERO_SELF_SIGNED_CERT', 'self-signed certificate'),
+      problem: 'untrusted-certificate',
+      message: /certificate is not trusted; give the CA .*--ca-file.*\(self-signed certificate\)$/,
+    },
+    {
+      title: 'an unknown issuer',
+      input: socketError(
+        'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+        'unable to get local issuer certificate',
+      ),
+      problem: 'untrusted-certificate',
+      message: /not trusted.*unable to get local issuer/,
+    },
+    {
+      title: 'a host name mismatch',
+      input: socketError(
+        'ERR_TLS_CERT_ALTNAME_INVALID',
+        "Hostname/IP does not match certificate's altnames: Host: ftp.example is not in the cert's altnames: DNS:other",
+      ),
+      problem: 'hostname-mismatch',
+      message: /certificate is for another host name/,
+    },
+    {
+      title: 'an expired certificate',
+      input: socketError('CERT_HAS_EXPIRED', 'certificate has expired'),
+      problem: 'certificate-dates',
+      message: /expired or is not valid yet/,
+    },
+    {
+      title: 'an OpenSSL protocol failure',
+      input: sslError('ERR_SSL_WRONG_VERSION_NUMBER', 'wrong version number'),
+      problem: 'handshake',
+      message: /the TLS handshake failed \(wrong version number, ERR_SSL_WRONG_VERSION_NUMBER\)$/,
+    },
+  ];
+
+  it.each(cases)('$title: TRANSPORT_TLS, permanent, says what is wrong', (row) => {
+    const error = classifyFtpError(row.input, CONTEXT);
+
+    expect(error).toBeInstanceOf(TransportTlsError);
+    expect(error).toMatchObject({ code: 'TRANSPORT_TLS', transient: false, problem: row.problem });
+    expect(error.message.startsWith(`${CONTEXT}: `)).toBe(true);
+    expect(error.message).toMatch(row.message);
+    expect(error.cause).toBe(row.input);
+  });
+
+  it('an OpenSSL failure on a session that was working is a cut connection: transient', () => {
+    const input = sslError('ERR_SSL_TLSV1_ALERT_DECODE_ERROR', 'tlsv1 alert decode error');
+
+    const error = classifyFtpError(input, CONTEXT, { established: true });
+
+    expect(error).toBeInstanceOf(TransportConnectError);
+    expect(error).toMatchObject({ code: 'TRANSPORT_CONNECT', transient: true });
+    expect(error.message).toBe(
+      `${CONTEXT}: the TLS connection broke (tlsv1 alert decode error, ERR_SSL_TLSV1_ALERT_DECODE_ERROR)`,
+    );
+  });
+
+  it('a certificate failure stays permanent on an established session too', () => {
+    const input = socketError('CERT_HAS_EXPIRED', 'certificate has expired');
+    expect(classifyFtpError(input, CONTEXT, { established: true })).toMatchObject({
+      code: 'TRANSPORT_TLS',
+      transient: false,
+    });
+  });
+});
+
 describe('transport error classes', () => {
   const cases: Array<{ title: string; error: TransportError; code: string; transient: boolean }> = [
     {
@@ -251,6 +331,12 @@ describe('transport error classes', () => {
       title: 'not found',
       error: new TransportNotFoundError('m'),
       code: 'TRANSPORT_NOT_FOUND',
+      transient: false,
+    },
+    {
+      title: 'tls',
+      error: new TransportTlsError('m', 'no-auth-tls', { ftpCode: 530 }),
+      code: 'TRANSPORT_TLS',
       transient: false,
     },
   ];

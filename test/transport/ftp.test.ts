@@ -573,9 +573,48 @@ describe('ftpConnector options', () => {
       message: /operationRetry: retry baseDelayMs/,
     },
     {
-      title: 'FTPS asked for',
-      options: { ...base, secure: true } as FtpConnectorOptions,
-      message: /FTPS .* not supported/,
+      title: 'implicit FTPS',
+      options: { ...base, secure: 'implicit' as unknown as boolean },
+      message: /implicit.*not supported.*explicit TLS/,
+    },
+    {
+      title: 'secure as text',
+      options: { ...base, secure: 'yes' as unknown as boolean },
+      message: /secure must be true or false/,
+    },
+    {
+      title: 'a CA without FTPS',
+      options: { ...base, caFile: '/etc/hostname' },
+      message: /caFile is a TLS setting: it needs secure: true/,
+    },
+    {
+      title: 'insecure without FTPS',
+      options: { ...base, insecure: true },
+      message: /insecure is a TLS setting/,
+    },
+    {
+      title: 'a CA file that is missing',
+      options: { ...base, secure: true, caFile: '/no/such/ca.pem' },
+      message: /caFile \/no\/such\/ca.pem cannot be read \(ENOENT\)/,
+    },
+    {
+      title: 'a CA that is no PEM certificate',
+      options: { ...base, secure: true, ca: 'secret-looking text' },
+      message: /ca holds no PEM certificate/,
+    },
+    {
+      title: 'a broken PEM certificate',
+      options: {
+        ...base,
+        secure: true,
+        ca: '-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n',
+      },
+      message: /ca: certificate 1 cannot be read/,
+    },
+    {
+      title: 'ca and caFile together',
+      options: { ...base, secure: true, ca: 'x', caFile: '/etc/hostname' },
+      message: /ca and caFile are both given/,
     },
   ];
 
