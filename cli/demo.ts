@@ -7,7 +7,9 @@
  * channel's sender, accepted; one from another sender, which the transfer
  * point rejects), pull the answers with `onss-transfer pull`, and show them
  * with `onss-transfer status`. Everything it starts is stopped and everything
- * it writes removed.
+ * it writes removed. `npm start -- --protocol ftps` runs the same loop over
+ * explicit FTPS, the client pinning the local transfer point's throwaway
+ * certificate.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,17 +44,47 @@ export interface DemoOutcome {
   rejectedWith: string[];
 }
 
+/** How the demonstration runs. */
+export interface DemoOptions {
+  /**
+   * ftp (default); ftps: explicit TLS, the client pinning the simulator's certificate; sftp:
+   * an SSH key, the client pinning the simulator's host key.
+   */
+  protocol?: 'ftp' | 'ftps' | 'sftp';
+}
+
+/** The demo's options from its command line (`npm start -- --protocol ftps`). */
+export function demoOptionsFrom(args: readonly string[]): DemoOptions {
+  const [flag, value, ...rest] = args.length === 1 ? (args[0] ?? '').split('=') : args;
+  if (flag === undefined || flag === '') return {};
+  if (
+    flag !== '--protocol' ||
+    (value !== 'ftp' && value !== 'ftps' && value !== 'sftp') ||
+    rest.length > 0
+  ) {
+    throw new Error(`usage: npm start [-- --protocol ftp|ftps|sftp], not "${args.join(' ')}"`);
+  }
+  return { protocol: value };
+}
+
 /**
  * Runs the demonstration, writing to `out`. Exported so a test runs exactly
  * what `npm start` runs.
  */
-export async function runDemo(out: CliIo = processIo): Promise<DemoOutcome> {
+export async function runDemo(
+  out: CliIo = processIo,
+  options: DemoOptions = {},
+): Promise<DemoOutcome> {
   const dir = mkdtempSync(join(tmpdir(), 'onss-demo-'));
+  const secure = options.protocol === 'ftps';
+  const overSsh = options.protocol === 'sftp';
   const simulator = await startSimulator({
     root: join(dir, 'transfer-point'),
     sender: SENDER,
     signatureRequiredFor: { T: true },
     notificationDelayMs: 100,
+    ...(secure ? { tls: true as const } : {}),
+    ...(overSsh ? { sftp: true as const } : {}),
   });
   try {
     const date = todayInBrussels();
@@ -63,6 +95,10 @@ export async function runDemo(out: CliIo = processIo): Promise<DemoOutcome> {
     writeFileSync(cert, material.certificate.toString());
     const ledger = join(dir, 'ledger.sqlite');
     const io: CliIo = { ...out, env: { ...out.env, [PASSWORD_VARIABLE]: simulator.password } };
+    const caFile = join(dir, 'transfer-point-ca.pem');
+    if (secure) writeFileSync(caFile, simulator.caPem ?? '');
+    const sshKey = join(dir, 'sftp-key.pem');
+    if (overSsh) writeFileSync(sshKey, simulator.privateKeyPem ?? '', { mode: 0o600 });
     const server = [
       '--host',
       simulator.host,
@@ -72,6 +108,17 @@ export async function runDemo(out: CliIo = processIo): Promise<DemoOutcome> {
       simulator.user,
       '--password-env',
       PASSWORD_VARIABLE,
+      ...(secure ? ['--protocol', 'ftps', '--ca-file', caFile] : []),
+      ...(overSsh
+        ? [
+            '--protocol',
+            'sftp',
+            '--ssh-key',
+            sshKey,
+            '--host-key-sha256',
+            simulator.hostKeySha256 ?? '',
+          ]
+        : []),
       '--ledger',
       ledger,
     ];
@@ -138,15 +185,17 @@ export async function runDemo(out: CliIo = processIo): Promise<DemoOutcome> {
 }
 
 if (require.main === module) {
-  runDemo().then(
-    (outcome) => {
-      if (!outcome.accepted || outcome.rejectedWith.length === 0) process.exitCode = 1;
-    },
-    (error: unknown) => {
-      processIo.stderr(
-        `onss-transfer demo: ${error instanceof Error ? error.message : String(error)}\n`,
-      );
-      process.exitCode = 1;
-    },
-  );
+  Promise.resolve()
+    .then(() => runDemo(processIo, demoOptionsFrom(process.argv.slice(2))))
+    .then(
+      (outcome) => {
+        if (!outcome.accepted || outcome.rejectedWith.length === 0) process.exitCode = 1;
+      },
+      (error: unknown) => {
+        processIo.stderr(
+          `onss-transfer demo: ${error instanceof Error ? error.message : String(error)}\n`,
+        );
+        process.exitCode = 1;
+      },
+    );
 }

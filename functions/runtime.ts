@@ -13,7 +13,7 @@ import type { Ledger } from '../shared/ledger';
 import { fanOut, type Notifier } from '../shared/notify';
 import { loadSigningSecret, parseServerSecret, type SecretSource } from '../shared/secrets';
 import type { SigningMaterial } from '../shared/signing';
-import { ftpConnector, type TransportConnector } from '../shared/transport';
+import { ftpConnector, sftpConnector, type TransportConnector } from '../shared/transport';
 import { createDynamoDbLedger } from './aws/dynamodb-ledger';
 import { openS3Source } from './aws/s3-source';
 import { s3ObjectStore } from './aws/s3-store';
@@ -91,23 +91,49 @@ export function materialLoader(secrets: SecretSource, id: string): () => Promise
   };
 }
 
-/** A connector to the transfer point with the credentials of the server secret. */
+/**
+ * A connector to the transfer point over the configured channel, with the credentials and the
+ * server trust of the server secret: FTP and FTPS need a password (FTPS checks the server's
+ * certificate against the system CAs, or `caPem`); SFTP needs a pinned host key, since a
+ * function has nobody to show a first fingerprint to, and a key or a password.
+ */
 export function connectorLoader(
   secrets: SecretSource,
   channel: ChannelConfig,
 ): () => Promise<TransportConnector> {
   return async () => {
     const credentials = parseServerSecret(await secrets.getSecretString(channel.serverSecretId));
+    const server = { host: channel.host, port: channel.port, user: credentials.user };
+    if (channel.protocol === 'sftp') {
+      if (credentials.hostKeySha256 === undefined) {
+        throw new ConfigurationError([
+          'the server secret has no "hostKeySha256": SFTP needs the server\'s host key pinned',
+        ]);
+      }
+      return sftpConnector({
+        ...server,
+        hostKeySha256: credentials.hostKeySha256,
+        ...('password' in credentials
+          ? { password: credentials.password }
+          : {
+              privateKey: credentials.privateKeyPem,
+              ...(credentials.passphrase === undefined
+                ? {}
+                : { passphrase: credentials.passphrase }),
+            }),
+      });
+    }
     if (!('password' in credentials)) {
       throw new ConfigurationError([
         `the server secret holds an SSH key, which ${channel.protocol} cannot use: give a password`,
       ]);
     }
     return ftpConnector({
-      host: channel.host,
-      port: channel.port,
-      user: credentials.user,
+      ...server,
       password: credentials.password,
+      ...(channel.protocol === 'ftps'
+        ? { secure: true, ...(credentials.caPem === undefined ? {} : { ca: credentials.caPem }) }
+        : {}),
     });
   };
 }

@@ -3,6 +3,7 @@
  * validated before any construct is built, so a bad value fails `cdk synth` with a message that
  * says which key to fix instead of a deployed function failing at its first run.
  */
+import { CHANNEL_PROTOCOLS } from '../functions/config/environment';
 import { ENVIRONMENTS } from '../shared/names/constants';
 import type { Environment } from '../shared/names/types';
 
@@ -27,11 +28,8 @@ export const CONTEXT_KEYS = {
 /** One of the context keys. */
 export type ContextKey = (typeof CONTEXT_KEYS)[keyof typeof CONTEXT_KEYS];
 
-/**
- * The channels the functions can use. FTPS and SFTP join when their transports are built: a
- * stack asking for them now would deploy functions that refuse to start.
- */
-export const PROTOCOLS = ['ftp'] as const;
+/** The channels the functions can use (functions/config/environment.ts reads the same). */
+export const PROTOCOLS = CHANNEL_PROTOCOLS;
 
 /** One of PROTOCOLS. */
 export type Protocol = (typeof PROTOCOLS)[number];
@@ -46,7 +44,10 @@ export const CONTEXT_DEFAULTS = {
   sender: '000000',
   /** Placeholder: a reserved name that never resolves. */
   host: 'transfer-point.invalid',
+  /** FTP and FTPS. */
   port: 21,
+  /** SFTP: the transfer point's SSH port. */
+  sftpPort: 8022,
   protocol: 'ftp',
   environments: 'R,T',
   pullRateMinutes: 15,
@@ -179,11 +180,17 @@ export function parseConfig(read: (key: ContextKey) => unknown): TransferConfig 
     );
   }
 
+  const protocol = readProtocol(text(CONTEXT_KEYS.protocol), problems);
   const config: TransferConfig = {
     sender,
     host,
-    port: integer(CONTEXT_KEYS.port, CONTEXT_DEFAULTS.port, 1, 65535),
-    protocol: readProtocol(text(CONTEXT_KEYS.protocol), problems),
+    port: integer(
+      CONTEXT_KEYS.port,
+      protocol === 'sftp' ? CONTEXT_DEFAULTS.sftpPort : CONTEXT_DEFAULTS.port,
+      1,
+      65535,
+    ),
+    protocol,
     environments: readEnvironments(text(CONTEXT_KEYS.environments), problems),
     // One pull a minute at most, one every 12 hours at least (the alarm window follows it).
     pullRateMinutes: integer(

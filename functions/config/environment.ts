@@ -16,12 +16,18 @@ export class ConfigurationError extends OnssTransferError {
   }
 }
 
+/** The channels the functions can use. */
+export const CHANNEL_PROTOCOLS = ['ftp', 'ftps', 'sftp'] as const;
+
+/** One of CHANNEL_PROTOCOLS. */
+export type ChannelProtocol = (typeof CHANNEL_PROTOCOLS)[number];
+
 /** How the functions reach the transfer point. */
 export interface ChannelConfig {
   host: string;
   port: number;
-  /** Only plain FTP is built; FTPS and SFTP come with their own issue. */
-  protocol: 'ftp';
+  /** Plain FTP, explicit FTPS, or SFTP (key and pinned host key from the server secret). */
+  protocol: ChannelProtocol;
   /** Secrets Manager id of the credentials (user and password). */
   serverSecretId: string;
 }
@@ -110,9 +116,10 @@ class Reader {
 
 function readCommon(read: Reader): CommonConfig {
   const protocol = read.text(ENV_NAMES.protocol);
-  if (protocol !== '' && protocol !== 'ftp') {
+  const known = CHANNEL_PROTOCOLS.find((value) => value === protocol);
+  if (protocol !== '' && known === undefined) {
     read.problems.push(
-      `${ENV_NAMES.protocol} is "${protocol}": only ftp is built (FTPS and SFTP are not yet)`,
+      `${ENV_NAMES.protocol} must be ${CHANNEL_PROTOCOLS.join(', ')}, not "${protocol}"`,
     );
   }
   return {
@@ -122,7 +129,7 @@ function readCommon(read: Reader): CommonConfig {
     channel: {
       host: read.text(ENV_NAMES.host),
       port: read.integer(ENV_NAMES.port, 1, 65535) ?? 21,
-      protocol: 'ftp',
+      protocol: known ?? 'ftp',
       serverSecretId: read.text(ENV_NAMES.serverSecretId),
     },
     secretTtlSeconds: read.integer(ENV_NAMES.secretTtlSeconds, 0, 86_400, true),

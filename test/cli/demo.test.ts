@@ -1,4 +1,4 @@
-import { runDemo } from '../../cli/demo';
+import { demoOptionsFrom, runDemo } from '../../cli/demo';
 import { captureIo } from '../helpers/cli';
 
 describe('npm start (the demo)', () => {
@@ -10,5 +10,32 @@ describe('npm start (the demo)', () => {
     expect(stdout()).toMatch(/launched GO\.DMFA\.123456\.\d{8}\.00001\.T\.1/);
     expect(stdout()).toMatch(/ACRF-108 \w+/); // the reason, in words, from status
     expect(stderr()).toBe('');
+  });
+
+  it('runs the same loop over explicit FTPS (npm start -- --protocol ftps)', async () => {
+    const { io, stdout, stderr } = captureIo();
+    const outcome = await runDemo(io, demoOptionsFrom(['--protocol', 'ftps']));
+    expect(outcome).toMatchObject({ accepted: true, rejectedWith: ['ACRF-108'] });
+    expect(stdout()).toMatch(/a local transfer point on ftps:\/\//);
+    expect(stdout()).toContain('--protocol ftps --ca-file');
+    expect(stderr()).toBe('');
+  });
+
+  it('runs the same loop over SFTP with a pinned host key (npm start -- --protocol sftp)', async () => {
+    const { io, stdout, stderr } = captureIo();
+    const outcome = await runDemo(io, demoOptionsFrom(['--protocol', 'sftp']));
+    expect(outcome).toMatchObject({ accepted: true, rejectedWith: ['ACRF-108'] });
+    expect(stdout()).toMatch(/a local transfer point on sftp:\/\//);
+    expect(stdout()).toMatch(/--protocol sftp --ssh-key \S+ --host-key-sha256 SHA256:/);
+    expect(stderr()).toBe('');
+  });
+
+  it('reads its options: none, --protocol ftp|ftps|sftp, --protocol=ftps; refuses others', () => {
+    expect(demoOptionsFrom([])).toEqual({});
+    expect(demoOptionsFrom(['--protocol', 'ftp'])).toEqual({ protocol: 'ftp' });
+    expect(demoOptionsFrom(['--protocol=ftps'])).toEqual({ protocol: 'ftps' });
+    expect(demoOptionsFrom(['--protocol', 'sftp'])).toEqual({ protocol: 'sftp' });
+    expect(() => demoOptionsFrom(['--protocol', 'scp'])).toThrow(/usage: npm start/);
+    expect(() => demoOptionsFrom(['--verbose'])).toThrow(/usage: npm start/);
   });
 });

@@ -90,6 +90,13 @@ describe('parseConfig', () => {
     });
   });
 
+  it.each([
+    { protocol: 'ftps', port: 21 },
+    { protocol: 'sftp', port: 8022 },
+  ])('takes $protocol with its default port $port', ({ protocol, port }) => {
+    expect(parse({ protocol })).toMatchObject({ protocol, port });
+  });
+
   it('treats an empty value as absent', () => {
     // Act
     const config = parse({ eipAllocationId: '', signingSecretArn: '  ', port: '' });
@@ -109,7 +116,7 @@ describe('parseConfig', () => {
     { title: 'port 70000', context: { port: 70000 }, key: 'port' },
     { title: 'a non-numeric port', context: { port: '21a' }, key: 'port' },
     { title: 'an unknown protocol', context: { protocol: 'http' }, key: 'protocol' },
-    { title: 'a protocol not built yet', context: { protocol: 'sftp' }, key: 'protocol' },
+
     { title: 'a signTest that is not a boolean', context: { signTest: 'yes' }, key: 'signTest' },
     { title: 'an unknown environment', context: { environments: 'R,X' }, key: 'environments' },
     { title: 'a duplicated environment', context: { environments: 'T,T' }, key: 'environments' },

@@ -47,7 +47,7 @@ describe('function configuration', () => {
   });
 
   it.each([
-    { name: ENV_NAMES.protocol, value: 'sftp', message: /only ftp is built/ },
+    { name: ENV_NAMES.protocol, value: 'scp', message: /must be ftp, ftps, sftp/ },
     { name: ENV_NAMES.environments, value: 'R,X', message: /must list R, T or S/, pull: true },
     { name: ENV_NAMES.topicArn, value: 'topic', message: /an SNS topic ARN/ },
     { name: ENV_NAMES.secretTtlSeconds, value: '-1', message: /ONSS_SECRET_TTL_SECONDS/ },
