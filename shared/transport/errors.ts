@@ -188,8 +188,8 @@ function isTransientReply(ftpCode: number): boolean {
 /** Replies that mean "who you are is not accepted": 530 not logged in, 332/532 account needed, 430 (non-standard) bad credentials. */
 const AUTH_REPLIES: ReadonlySet<number> = new Set([332, 430, 530, 532]);
 
-/** Node socket error codes of a connection that could not be made or was cut. */
-const CONNECTION_CODES: ReadonlySet<string> = new Set([
+/** Node socket error codes of a connection that could not be made or was cut (any channel). */
+export const CONNECTION_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ECONNABORTED',

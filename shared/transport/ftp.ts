@@ -1,6 +1,6 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { ConnectionOptions } from 'node:tls';
@@ -19,7 +19,18 @@ import {
 } from './errors';
 import { checkRemotePath } from './paths';
 import type { RemoteEntry, Transport, TransportConnector } from './port';
-import { resolveRetryOptions, retry, type RetryOptions } from './retry';
+import { retry, type RetryOptions } from './retry';
+import {
+  checkFlag,
+  checkHost,
+  checkPort,
+  checkRetry,
+  checkTimeout,
+  checkUser,
+  CONTROL_CHARACTERS,
+  describeServer,
+  type Channel,
+} from './server-options';
 
 /** Options of the FTP adapter. Give host, user and password; the rest has defaults. */
 export interface FtpOptions {
@@ -84,58 +95,8 @@ export const DEFAULT_FTP_OPTIONS = Object.freeze({
 /** The oldest TLS version accepted: 1.0 and 1.1 are broken and disabled by current servers. */
 const MIN_TLS_VERSION = 'TLSv1.2';
 
-/** Host names as DNS allows them (letters, digits, hyphens; dot-separated labels). */
-const HOST_NAME =
-  /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-const CONTROL_CHARACTERS = /[\0\r\n]/;
-
-function checkHost(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new TransportConfigError(
-      'FTP host is missing: give the server name, e.g. ftp.socialsecurity.be',
-    );
-  }
-  const host = value.trim();
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) {
-    throw new TransportConfigError(
-      `FTP host ${JSON.stringify(host)} is a URL: give the host name alone (e.g. ftp.socialsecurity.be) and the port separately`,
-    );
-  }
-  const unbracketed = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (isIP(unbracketed) !== 0) return unbracketed;
-  if (/^[^:]+:\d*$/.test(host)) {
-    throw new TransportConfigError(
-      `FTP host ${JSON.stringify(host)} holds a port: give the host name alone and the port as the port option`,
-    );
-  }
-  if (!HOST_NAME.test(host)) {
-    throw new TransportConfigError(
-      `FTP host ${JSON.stringify(host)} is not a valid host name or IP address`,
-    );
-  }
-  return host;
-}
-
-function checkPort(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new TransportConfigError(
-      `FTP port must be a whole number from 1 to 65535 (the transfer point uses 21), got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-function checkUser(value: unknown): string {
-  if (typeof value !== 'string' || value === '') {
-    throw new TransportConfigError(
-      'FTP user is missing: give the technical user name of the channel',
-    );
-  }
-  if (CONTROL_CHARACTERS.test(value)) {
-    throw new TransportConfigError('FTP user contains a line break or NUL character');
-  }
-  return value;
-}
+/** How option messages name this channel. */
+const FTP: Channel = { label: 'FTP', exampleHost: 'ftp.socialsecurity.be', port: 21 };
 
 function checkPassword(value: unknown): string {
   // Never quote the value: it is a secret even when it is wrong.
@@ -145,23 +106,6 @@ function checkPassword(value: unknown): string {
   if (CONTROL_CHARACTERS.test(value)) {
     throw new TransportConfigError('FTP password contains a line break or NUL character');
   }
-  return value;
-}
-
-function checkTimeout(value: unknown): number {
-  // 0 would mean "no timeout" to basic-ftp: a dead server would hang the sender forever.
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TransportConfigError(
-      `FTP timeoutMs must be a whole number of milliseconds of at least 1, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-function checkFlag(name: string, value: unknown, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'boolean')
-    throw new TransportConfigError(`FTP ${name} must be true or false`);
   return value;
 }
 
@@ -226,8 +170,8 @@ function resolveTls(
       'FTP secure "implicit" (FTPS on port 990) is not supported: the transfer point uses explicit TLS (secure: true)',
     );
   }
-  const secure = checkFlag('secure', given.secure, DEFAULT_FTP_OPTIONS.secure);
-  const insecure = checkFlag('insecure', given.insecure, DEFAULT_FTP_OPTIONS.insecure);
+  const secure = checkFlag(FTP, 'secure', given.secure, DEFAULT_FTP_OPTIONS.secure);
+  const insecure = checkFlag(FTP, 'insecure', given.insecure, DEFAULT_FTP_OPTIONS.insecure);
   if (!secure && (insecure || options.ca !== undefined || options.caFile !== undefined)) {
     throw new TransportConfigError(
       `FTP ${insecure ? 'insecure' : options.caFile !== undefined ? 'caFile' : 'ca'} is a TLS setting: it needs secure: true (FTPS)`,
@@ -242,39 +186,29 @@ function resolveTls(
   return { secure, insecure, ...(ca === undefined ? {} : { ca }) };
 }
 
-function checkRetry(name: string, value: Partial<RetryOptions> | undefined): RetryOptions {
-  try {
-    return resolveRetryOptions(value ?? {});
-  } catch (error) {
-    throw new TransportConfigError(`FTP ${name}: ${(error as Error).message}`, error);
-  }
-}
-
 /**
  * Merges `options` over {@link DEFAULT_FTP_OPTIONS} and checks every field,
  * throwing a {@link TransportConfigError} that says what to fix (never quoting
  * the password). Called once by {@link ftpConnector}.
  */
 export function resolveFtpOptions(options: FtpConnectorOptions): ResolvedFtpOptions {
-  const verbose = checkFlag('verbose', options.verbose, DEFAULT_FTP_OPTIONS.verbose);
+  const verbose = checkFlag(FTP, 'verbose', options.verbose, DEFAULT_FTP_OPTIONS.verbose);
   return {
-    host: checkHost(options.host),
-    port: checkPort(options.port ?? DEFAULT_FTP_OPTIONS.port),
-    user: checkUser(options.user),
+    host: checkHost(FTP, options.host),
+    port: checkPort(FTP, options.port ?? DEFAULT_FTP_OPTIONS.port),
+    user: checkUser(FTP, options.user),
     password: checkPassword(options.password),
-    timeoutMs: checkTimeout(options.timeoutMs ?? DEFAULT_FTP_OPTIONS.timeoutMs),
-    connectRetry: checkRetry('connectRetry', options.connectRetry),
-    operationRetry: checkRetry('operationRetry', options.operationRetry),
+    timeoutMs: checkTimeout(FTP, options.timeoutMs ?? DEFAULT_FTP_OPTIONS.timeoutMs),
+    connectRetry: checkRetry(FTP, 'connectRetry', options.connectRetry),
+    operationRetry: checkRetry(FTP, 'operationRetry', options.operationRetry),
     verbose,
     ...resolveTls(options),
   };
 }
 
 /** The URL-like name of a server for messages: `ftp[s]://user@host:port`, never a password. */
-function describeServer(options: Pick<FtpOptions, 'host' | 'port' | 'user' | 'secure'>): string {
-  const host = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
-  const scheme = options.secure ? 'ftps' : 'ftp';
-  return `${scheme}://${encodeURIComponent(options.user)}@${host}:${options.port}`;
+function describeFtpServer(options: Pick<FtpOptions, 'host' | 'port' | 'user' | 'secure'>): string {
+  return describeServer(options.secure ? 'ftps' : 'ftp', options);
 }
 
 /**
@@ -804,7 +738,7 @@ async function sizeOf(client: Client, path: string): Promise<number | undefined>
  */
 export function ftpConnector(options: FtpConnectorOptions): TransportConnector {
   const resolved = resolveFtpOptions(options);
-  const where = describeServer(resolved);
+  const where = describeFtpServer(resolved);
   return {
     async connect(): Promise<Transport> {
       const transport = new FtpTransport(resolved, where);

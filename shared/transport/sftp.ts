@@ -1,8 +1,8 @@
-import { isIP } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { Client, type ConnectConfig, type FileEntryWithStats, type SFTPWrapper } from 'ssh2';
 import {
+  CONNECTION_CODES,
   TRANSPORT_CODES,
   TransportAuthError,
   TransportClosedError,
@@ -15,7 +15,16 @@ import {
 } from './errors';
 import { checkRemotePath } from './paths';
 import type { RemoteEntry, Transport, TransportConnector } from './port';
-import { resolveRetryOptions, retry, type RetryOptions } from './retry';
+import { retry, type RetryOptions } from './retry';
+import {
+  checkHost,
+  checkPort,
+  checkRetry,
+  checkTimeout,
+  checkUser,
+  describeServer,
+  type Channel,
+} from './server-options';
 import {
   loadPrivateKey,
   normalizeSshFingerprint,
@@ -173,57 +182,8 @@ const SFTP_STATUS = {
 // Options
 // ---------------------------------------------------------------------------------------------
 
-const HOST_NAME =
-  /^(?=.{1,253}\.?$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
-const CONTROL_CHARACTERS = /[\0\r\n]/;
-
-function checkHost(value: unknown): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new TransportConfigError(
-      'SFTP host is missing: give the server name, e.g. sftp.socialsecurity.be',
-    );
-  }
-  const host = value.trim();
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(host)) {
-    throw new TransportConfigError(
-      `SFTP host ${JSON.stringify(host)} is a URL: give the host name alone (e.g. sftp.socialsecurity.be) and the port separately`,
-    );
-  }
-  const unbracketed = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;
-  if (isIP(unbracketed) !== 0) return unbracketed;
-  if (/^[^:]+:\d*$/.test(host)) {
-    throw new TransportConfigError(
-      `SFTP host ${JSON.stringify(host)} holds a port: give the host name alone and the port as the port option`,
-    );
-  }
-  if (!HOST_NAME.test(host)) {
-    throw new TransportConfigError(
-      `SFTP host ${JSON.stringify(host)} is not a valid host name or IP address`,
-    );
-  }
-  return host;
-}
-
-function checkPort(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
-    throw new TransportConfigError(
-      `SFTP port must be a whole number from 1 to 65535 (the transfer point uses 8022), got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-function checkUser(value: unknown): string {
-  if (typeof value !== 'string' || value === '') {
-    throw new TransportConfigError(
-      'SFTP user is missing: give the technical user name of the channel',
-    );
-  }
-  if (CONTROL_CHARACTERS.test(value)) {
-    throw new TransportConfigError('SFTP user contains a line break or NUL character');
-  }
-  return value;
-}
+/** How option messages name this channel. */
+const SFTP: Channel = { label: 'SFTP', exampleHost: 'sftp.socialsecurity.be', port: 8022 };
 
 function checkSecret(name: string, value: unknown): string | undefined {
   // Never quote the value: it is a secret even when it is wrong.
@@ -232,23 +192,6 @@ function checkSecret(name: string, value: unknown): string | undefined {
     throw new TransportConfigError(`SFTP ${name} must be a non-empty string when given`);
   }
   return value;
-}
-
-function checkTimeout(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TransportConfigError(
-      `SFTP timeoutMs must be a whole number of milliseconds of at least 1, got ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
-}
-
-function checkRetry(name: string, value: Partial<RetryOptions> | undefined): RetryOptions {
-  try {
-    return resolveRetryOptions(value ?? {});
-  } catch (error) {
-    throw new TransportConfigError(`SFTP ${name}: ${(error as Error).message}`, error);
-  }
 }
 
 function checkPin(value: unknown): string | undefined {
@@ -302,17 +245,17 @@ export function resolveSftpOptions(options: SftpConnectorOptions): ResolvedSftpO
     throw new TransportConfigError('SFTP onHostKey must be a function');
   }
   return {
-    host: checkHost(options.host),
-    port: checkPort(options.port ?? DEFAULT_SFTP_OPTIONS.port),
-    user: checkUser(options.user),
+    host: checkHost(SFTP, options.host),
+    port: checkPort(SFTP, options.port ?? DEFAULT_SFTP_OPTIONS.port),
+    user: checkUser(SFTP, options.user),
     privateKey,
     ...(password === undefined ? {} : { password }),
     hostKeySha256: checkPin(options.hostKeySha256),
     trustOnFirstUse,
     ...(options.onHostKey === undefined ? {} : { onHostKey: options.onHostKey }),
-    timeoutMs: checkTimeout(options.timeoutMs ?? DEFAULT_SFTP_OPTIONS.timeoutMs),
-    connectRetry: checkRetry('connectRetry', options.connectRetry),
-    operationRetry: checkRetry('operationRetry', options.operationRetry),
+    timeoutMs: checkTimeout(SFTP, options.timeoutMs ?? DEFAULT_SFTP_OPTIONS.timeoutMs),
+    connectRetry: checkRetry(SFTP, 'connectRetry', options.connectRetry),
+    operationRetry: checkRetry(SFTP, 'operationRetry', options.operationRetry),
     // Short secrets would blank out ordinary words; no message holds them anyway.
     secrets: [password, passphrase].filter(
       (secret): secret is string => secret !== undefined && secret.length >= 4,
@@ -321,32 +264,13 @@ export function resolveSftpOptions(options: SftpConnectorOptions): ResolvedSftpO
 }
 
 /** `sftp://user@host:port`, never a secret. */
-function describeServer(options: Pick<SftpOptions, 'host' | 'port' | 'user'>): string {
-  const host = isIP(options.host) === 6 ? `[${options.host}]` : options.host;
-  return `sftp://${encodeURIComponent(options.user)}@${host}:${options.port}`;
+function describeSftpServer(options: Pick<SftpOptions, 'host' | 'port' | 'user'>): string {
+  return describeServer('sftp', options);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------
-
-/** Node socket error codes of a connection that could not be made or was cut. */
-const CONNECTION_CODES: ReadonlySet<string> = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'EPIPE',
-  'ENOTCONN',
-  'EHOSTUNREACH',
-  'EHOSTDOWN',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'ENETRESET',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-  'ERR_STREAM_PREMATURE_CLOSE',
-  'ERR_SOCKET_CLOSED',
-]);
 
 /** Messages ssh2 gives a connection or channel that went away. */
 const CONNECTION_MESSAGES: readonly RegExp[] = [
@@ -1419,7 +1343,7 @@ async function sizeOf(
  */
 export function sftpConnector(options: SftpConnectorOptions): TransportConnector {
   const resolved = resolveSftpOptions(options);
-  const where = describeServer(resolved);
+  const where = describeSftpServer(resolved);
   const memory: ConnectorMemory = { trusted: undefined, reported: false, forceSshRsa: false };
   return {
     async connect(): Promise<Transport> {
