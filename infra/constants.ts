@@ -18,6 +18,13 @@ export const SECRET_TTL_SECONDS = 300;
 export const RUNTIME_PROVIDED_MODULES: readonly string[] = [];
 
 /**
+ * Optional native code left out of the bundles: ssh2 loads `cpu-features` and its own
+ * `sshcrypto.node` inside try/catch and works without them (pure JavaScript); their native
+ * builds are not allowed by package.json (allowScripts), so they may not even exist.
+ */
+export const OPTIONAL_NATIVE_MODULES: readonly string[] = ['cpu-features', '*.node'];
+
+/**
  * What a secret the stack creates holds until `onss-transfer import-key` (or an operator)
  * writes the real value. CloudFormation sets it once, at creation: later deploys leave the
  * imported value alone because the template does not change.

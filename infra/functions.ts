@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { RUNTIME_PROVIDED_MODULES } from './constants';
+import { OPTIONAL_NATIVE_MODULES, RUNTIME_PROVIDED_MODULES } from './constants';
 
 /** The runtime of both functions: the latest Node.js Lambda offers (cdk-nag L1 checks it). */
 export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -80,7 +80,10 @@ export function transferFunction(
       sourcesContent: false,
       target: BUNDLE_TARGET,
       format: nodejs.OutputFormat.CJS,
-      externalModules: [...RUNTIME_PROVIDED_MODULES],
+      externalModules: [...RUNTIME_PROVIDED_MODULES, ...OPTIONAL_NATIVE_MODULES],
+      // Packages' ES module builds first: esbuild tree-shakes them (pkijs, the AWS SDK), where
+      // their CommonJS builds come whole. It keeps each bundle under the 2 MB budget.
+      mainFields: ['module', 'main'],
     },
   });
 }

@@ -239,6 +239,25 @@ function isRunning(pid: number): boolean {
   }
 }
 
+/**
+ * Kills every process below `pid` (a server's session processes, which may have left its
+ * process group) and waits, two seconds at most, until they are gone.
+ */
+export async function killDescendants(pid: number): Promise<void> {
+  const pids = descendantsOf(pid);
+  for (const child of pids) {
+    try {
+      process.kill(child, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  const deadline = Date.now() + 2000;
+  while (pids.some(isRunning) && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 /** Resolves once something accepts TCP connections on 127.0.0.1:port. */
 async function waitForPort(
   name: string,
@@ -329,19 +348,7 @@ export async function startServerProcess(spec: ServerProcessSpec): Promise<Inter
   };
 
   const dropSessions = async (): Promise<void> => {
-    if (child.pid === undefined) return;
-    const sessions = descendantsOf(child.pid);
-    for (const pid of sessions) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // Already gone.
-      }
-    }
-    const deadline = Date.now() + 2000;
-    while (sessions.some(isRunning) && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 5));
-    }
+    if (child.pid !== undefined) await killDescendants(child.pid);
   };
 
   let stopped: Promise<void> | undefined;

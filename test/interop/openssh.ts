@@ -5,14 +5,19 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { ensureInteropUser, freePort, INTEROP_USER, TRANSFER_POINT_FOLDERS } from './harness';
+import {
+  ensureInteropUser,
+  freePort,
+  INTEROP_USER,
+  killDescendants,
+  TRANSFER_POINT_FOLDERS,
+} from './harness';
 
 /**
  * Debian's OpenSSH server, started by the test itself on 127.0.0.1 (`sshd -D -e -f
@@ -94,55 +99,6 @@ function keygen(
   const file = join(dir, name);
   run('ssh-keygen', ['-q', ...args, '-N', passphrase, '-C', `onss-interop ${name}`, '-f', file]);
   return { key: readFileSync(file, 'utf8'), pub: readFileSync(`${file}.pub`, 'utf8').trim() };
-}
-
-/** pids of every process under `pid` (sshd's session processes), from /proc. */
-function descendantsOf(pid: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone meanwhile
-    }
-    // The name (2nd field) is in parentheses and may hold spaces: the ppid follows the last ')'.
-    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-    children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-  }
-  const found: number[] = [];
-  const visit = (parent: number): void => {
-    for (const child of children.get(parent) ?? []) {
-      found.push(child);
-      visit(child);
-    }
-  };
-  visit(pid);
-  return found;
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-}
-
-async function killAll(pids: number[]): Promise<void> {
-  for (const pid of pids) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  const deadline = Date.now() + 2000;
-  while (pids.some(isRunning) && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 /**
@@ -242,7 +198,7 @@ export async function startOpenSsh(options: OpenSshOptions = {}): Promise<OpenSs
 
   // sshd's sessions call setsid(): they leave its process group, so they are found by parent.
   const dropSessions = async (): Promise<void> => {
-    if (child.pid !== undefined) await killAll(descendantsOf(child.pid));
+    if (child.pid !== undefined) await killDescendants(child.pid);
   };
 
   let stopped: Promise<void> | undefined;
