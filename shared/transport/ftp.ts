@@ -1,8 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
-import { Readable, Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
+import { Readable, type Writable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import { Client, FileType, type FileInfo, type FTPError } from 'basic-ftp';
 import {
@@ -19,6 +18,7 @@ import {
 } from './errors';
 import { checkRemotePath } from './paths';
 import type { RemoteEntry, Transport, TransportConnector } from './port';
+import { DestinationRelay } from './destination-relay';
 import { retry, type RetryOptions } from './retry';
 import {
   checkFlag,
@@ -315,72 +315,6 @@ function isPermanentReply(error: unknown): error is FTPError {
 /** Errors can come from another realm (Jest's VM): `instanceof Object` would miss them. */
 function isObject(value: unknown): value is object {
   return (typeof value === 'object' && value !== null) || typeof value === 'function';
-}
-
-/**
- * Forwards a download to the caller's stream without handing the stream
- * itself to basic-ftp, which would end it on failure and so forbid a retry.
- * Each attempt gets a fresh {@link writable}; the caller's stream is ended
- * by the Transport once the server has confirmed the transfer.
- */
-class DestinationRelay {
-  /** Bytes forwarded to the destination over all attempts. */
-  bytes = 0;
-  /** The destination's own failure, if any: the caller's, not the network's. */
-  failure: Error | undefined;
-  private waiting: ((error?: Error) => void) | undefined;
-
-  constructor(private readonly destination: Writable) {
-    destination.on('error', this.onError);
-    destination.on('drain', this.onDrain);
-    destination.on('close', this.onClose);
-  }
-
-  private readonly onError = (error: Error): void => {
-    this.failure ??= error;
-    this.release(error);
-  };
-
-  private readonly onDrain = (): void => this.release();
-
-  private readonly onClose = (): void => {
-    this.failure ??= new Error('the destination stream was closed during the download');
-    this.release(this.failure);
-  };
-
-  private release(error?: Error): void {
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.(error);
-  }
-
-  /** A stream for one attempt: it forwards with back-pressure and never ends the destination. */
-  writable(): Writable {
-    return new Writable({
-      write: (chunk: Buffer, _encoding, callback) => {
-        if (this.failure) return callback(this.failure);
-        this.bytes += chunk.length;
-        if (this.destination.write(chunk)) return callback();
-        this.waiting = (error) => callback(error);
-      },
-      final: (callback) => callback(),
-    });
-  }
-
-  /** Ends the destination and waits until it has taken every byte. */
-  async end(): Promise<void> {
-    this.detach();
-    this.destination.end();
-    // The writable side only: a Duplex destination (a hashing Transform, a
-    // PassThrough) is read by the caller after get() resolves.
-    await finished(this.destination, { readable: false });
-  }
-
-  detach(): void {
-    this.destination.off('error', this.onError);
-    this.destination.off('drain', this.onDrain);
-    this.destination.off('close', this.onClose);
-  }
 }
 
 /**

@@ -1,5 +1,4 @@
 import type { Readable, Writable } from 'node:stream';
-import { finished } from 'node:stream/promises';
 import { Client, type ConnectConfig, type FileEntryWithStats, type SFTPWrapper } from 'ssh2';
 import {
   CONNECTION_CODES,
@@ -15,6 +14,7 @@ import {
 } from './errors';
 import { checkRemotePath } from './paths';
 import type { RemoteEntry, Transport, TransportConnector } from './port';
+import { DestinationRelay } from './destination-relay';
 import { retry, type RetryOptions } from './retry';
 import {
   checkHost,
@@ -867,65 +867,6 @@ async function upload(
 }
 
 /**
- * Forwards a download to the caller's stream with back-pressure, counting the bytes: a
- * retried download resumes at that count (SFTP reads at an offset). The caller's stream is
- * ended once the whole file arrived and destroyed on failure, never handed to ssh2.
- */
-class Delivery {
-  bytes = 0;
-  /** The destination's own failure, if any: the caller's, not the network's. */
-  failure: Error | undefined;
-  private waiting: ((error?: Error) => void) | undefined;
-
-  constructor(private readonly destination: Writable) {
-    destination.on('error', this.onError);
-    destination.on('drain', this.onDrain);
-    destination.on('close', this.onClose);
-  }
-
-  private readonly onError = (error: Error): void => {
-    this.failure ??= error;
-    this.release(error);
-  };
-
-  private readonly onDrain = (): void => this.release();
-
-  private readonly onClose = (): void => {
-    this.failure ??= new Error('the destination stream was closed during the download');
-    this.release(this.failure);
-  };
-
-  private release(error?: Error): void {
-    const waiting = this.waiting;
-    this.waiting = undefined;
-    waiting?.(error);
-  }
-
-  async write(data: Buffer): Promise<void> {
-    if (this.failure) throw this.failure;
-    this.bytes += data.length;
-    if (this.destination.write(data)) return;
-    await new Promise<void>((resolve, reject) => {
-      this.waiting = (error) => (error ? reject(error) : resolve());
-    });
-  }
-
-  /** Ends the destination and waits until it has taken every byte. */
-  async end(): Promise<void> {
-    this.detach();
-    this.destination.end();
-    // The writable side only: a Duplex destination is read by the caller after get().
-    await finished(this.destination, { readable: false });
-  }
-
-  detach(): void {
-    this.destination.off('error', this.onError);
-    this.destination.off('drain', this.onDrain);
-    this.destination.off('close', this.onClose);
-  }
-}
-
-/**
  * Reads the remote file `path` from `delivery.bytes` to its end into `delivery`, up to a
  * window of read requests in flight (one at first, doubling with each full piece). A short
  * read (fewer bytes than asked, allowed by SFTP, and how the last piece ends) restarts the
@@ -934,7 +875,7 @@ class Delivery {
 async function download(
   session: SshSession,
   path: string,
-  delivery: Delivery,
+  delivery: DestinationRelay,
   context: string,
 ): Promise<void> {
   const { sftp } = session;
@@ -1128,7 +1069,7 @@ class SftpTransport implements Transport {
   async get(remotePath: string, destination: Writable): Promise<number> {
     const path = checkRemotePath(remotePath);
     const context = `get ${path} from ${this.where}`;
-    const delivery = new Delivery(destination);
+    const delivery = new DestinationRelay(destination);
     try {
       await this.exclusive(() =>
         retry(
