@@ -19,6 +19,7 @@ import {
 import { checkRemotePath } from './paths';
 import type { RemoteEntry, Transport, TransportConnector } from './port';
 import { DestinationRelay } from './destination-relay';
+import { isObject, OperationGate } from './operation-gate';
 import { retry, type RetryOptions } from './retry';
 import {
   checkFlag,
@@ -312,11 +313,6 @@ function isPermanentReply(error: unknown): error is FTPError {
   return isFtpReply(error) && error.code >= 500 && error.code < 600;
 }
 
-/** Errors can come from another realm (Jest's VM): `instanceof Object` would miss them. */
-function isObject(value: unknown): value is object {
-  return (typeof value === 'object' && value !== null) || typeof value === 'function';
-}
-
 /**
  * A Transport on one basic-ftp Client, reused for every operation. Operations
  * run one at a time, in call order. When a failure leaves the session dead or
@@ -326,11 +322,7 @@ function isObject(value: unknown): value is object {
 class FtpTransport implements Transport {
   private readonly client: Client;
   private closedByOwner = false;
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Failures of opening a session: their retries are already spent. */
-  private readonly spent = new WeakSet<object>();
-  /** Failures of the caller's own streams: passed on unchanged. */
-  private readonly local = new WeakSet<object>();
+  private readonly gate: OperationGate;
 
   constructor(
     private readonly options: ResolvedFtpOptions,
@@ -338,6 +330,7 @@ class FtpTransport implements Transport {
   ) {
     this.client = new Client(options.timeoutMs);
     this.client.ftp.verbose = options.verbose;
+    this.gate = new OperationGate(options.operationRetry);
   }
 
   /** Opens the session, retrying transient failures with the connect backoff. */
@@ -354,10 +347,7 @@ class FtpTransport implements Transport {
         }
       }, this.options.connectRetry);
     } catch (error) {
-      if (error instanceof TransportError) {
-        if (attempts > 1) error.message += ` (gave up after ${attempts} attempts)`;
-        this.spent.add(error);
-      }
+      this.gate.gaveUp(error, attempts);
       throw error;
     }
   }
@@ -377,7 +367,7 @@ class FtpTransport implements Transport {
     };
     source.on('error', onSourceError);
     try {
-      return await this.exclusive(() =>
+      return await this.gate.exclusive(() =>
         retry(
           async () => {
             const client = await this.session();
@@ -401,7 +391,7 @@ class FtpTransport implements Transport {
           },
           // A stream that was never read (the session died before the server
           // said "150 go ahead") can still be sent whole; once read, it cannot.
-          this.repeatableWhile(() => !source.readableDidRead && !source.destroyed),
+          this.gate.repeatableWhile(() => !source.readableDidRead && !source.destroyed),
         ),
       );
     } catch (error) {
@@ -441,7 +431,7 @@ class FtpTransport implements Transport {
     const context = `get ${path} from ${this.where}`;
     const relay = new DestinationRelay(destination);
     try {
-      await this.exclusive(() =>
+      await this.gate.exclusive(() =>
         retry(
           async () => {
             const client = await this.session();
@@ -456,7 +446,7 @@ class FtpTransport implements Transport {
             }
           },
           // A download restarts from byte 0: only while the caller got nothing.
-          this.repeatableWhile(() => relay.bytes === 0 && relay.failure === undefined),
+          this.gate.repeatableWhile(() => relay.bytes === 0 && relay.failure === undefined),
         ),
       );
       await relay.end();
@@ -512,13 +502,6 @@ class FtpTransport implements Transport {
     this.client.close();
   }
 
-  /** Runs operations one at a time: basic-ftp's Client allows one task at a time. */
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   /** The live client, opening a new session when the last one died. */
   private async session(): Promise<Client> {
     if (this.closedByOwner) throw this.closedError();
@@ -526,24 +509,12 @@ class FtpTransport implements Transport {
     return this.client;
   }
 
-  /** Retry settings for operations: transient failures, not already retried, while `safe()` holds. */
-  private repeatableWhile(safe: () => boolean): Partial<RetryOptions> {
-    const { operationRetry } = this.options;
-    return {
-      ...operationRetry,
-      isRetryable: (error) =>
-        !(isObject(error) && (this.spent.has(error) || this.local.has(error))) &&
-        safe() &&
-        operationRetry.isRetryable(error),
-    };
-  }
-
   /** Runs an operation that is safe to repeat, with the operation backoff. */
   private repeatable<T>(
     context: string,
     operation: (client: Client, attempt: number) => Promise<T>,
   ): Promise<T> {
-    return this.exclusive(() =>
+    return this.gate.exclusive(() =>
       retry(
         async (attempt) => {
           const client = await this.session();
@@ -553,7 +524,7 @@ class FtpTransport implements Transport {
             throw this.failure(error, context, false);
           }
         },
-        this.repeatableWhile(() => true),
+        this.gate.repeatableWhile(() => true),
       ),
     );
   }
@@ -572,7 +543,7 @@ class FtpTransport implements Transport {
     if (this.closedByOwner) return this.closedError();
     const classified = this.redact(classifyFtpError(error, context, { established: true }));
     if (fromCaller && classified.code === TRANSPORT_CODES.FAILED && isObject(error)) {
-      this.local.add(error);
+      this.gate.markLocal(error);
       return error;
     }
     return classified;

@@ -15,6 +15,7 @@ import {
 import { checkRemotePath } from './paths';
 import type { RemoteEntry, Transport, TransportConnector } from './port';
 import { DestinationRelay } from './destination-relay';
+import { isObject, OperationGate } from './operation-gate';
 import { retry, type RetryOptions } from './retry';
 import {
   checkHost,
@@ -946,11 +947,6 @@ function entryType(entry: FileEntryWithStats): RemoteEntry['type'] {
 // The Transport
 // ---------------------------------------------------------------------------------------------
 
-/** Errors can come from another realm (Jest's VM): `instanceof Object` would miss them. */
-function isObject(value: unknown): value is object {
-  return (typeof value === 'object' && value !== null) || typeof value === 'function';
-}
-
 /**
  * A Transport on one SSH session, reused for every operation. Operations run one at a time,
  * in call order. When the session dies, the next operation opens a new one, retrying with
@@ -959,17 +955,15 @@ function isObject(value: unknown): value is object {
 class SftpTransport implements Transport {
   private current: SshSession | undefined;
   private closedByOwner = false;
-  private queue: Promise<unknown> = Promise.resolve();
-  /** Failures of opening a session: their retries are already spent. */
-  private readonly spent = new WeakSet<object>();
-  /** Failures of the caller's own streams: passed on unchanged. */
-  private readonly local = new WeakSet<object>();
+  private readonly gate: OperationGate;
 
   constructor(
     private readonly options: ResolvedSftpOptions,
     private readonly where: string,
     private readonly memory: ConnectorMemory,
-  ) {}
+  ) {
+    this.gate = new OperationGate(options.operationRetry);
+  }
 
   /** Opens the session, retrying transient failures with the connect backoff. */
   async open(): Promise<SshSession> {
@@ -990,10 +984,7 @@ class SftpTransport implements Transport {
       this.current = session;
       return session;
     } catch (error) {
-      if (error instanceof TransportError) {
-        if (attempts > 1) error.message += ` (gave up after ${attempts} attempts)`;
-        this.spent.add(error);
-      }
+      this.gate.gaveUp(error, attempts);
       throw error;
     }
   }
@@ -1013,7 +1004,7 @@ class SftpTransport implements Transport {
     };
     source.on('error', onSourceError);
     try {
-      return await this.exclusive(() =>
+      return await this.gate.exclusive(() =>
         retry(
           async () => {
             const session = await this.session();
@@ -1024,7 +1015,7 @@ class SftpTransport implements Transport {
             }
           },
           // A stream never read can still be sent whole; once read, it cannot.
-          this.repeatableWhile(() => !source.readableDidRead && !source.destroyed),
+          this.gate.repeatableWhile(() => !source.readableDidRead && !source.destroyed),
         ),
       );
     } catch (error) {
@@ -1071,7 +1062,7 @@ class SftpTransport implements Transport {
     const context = `get ${path} from ${this.where}`;
     const delivery = new DestinationRelay(destination);
     try {
-      await this.exclusive(() =>
+      await this.gate.exclusive(() =>
         retry(
           async () => {
             const session = await this.session();
@@ -1082,7 +1073,7 @@ class SftpTransport implements Transport {
             }
           },
           // Reads are positioned: a retry resumes where the data stopped.
-          this.repeatableWhile(() => delivery.failure === undefined),
+          this.gate.repeatableWhile(() => delivery.failure === undefined),
         ),
       );
       await delivery.end();
@@ -1164,13 +1155,6 @@ class SftpTransport implements Transport {
     await session?.end();
   }
 
-  /** Runs operations one at a time, in call order. */
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
   /** The live session, opening a new one when the last one died. */
   private async session(): Promise<SshSession> {
     if (this.closedByOwner) throw this.closedError();
@@ -1180,24 +1164,12 @@ class SftpTransport implements Transport {
     return this.open();
   }
 
-  /** Retry settings for operations: transient failures, not already retried, while `safe()` holds. */
-  private repeatableWhile(safe: () => boolean): Partial<RetryOptions> {
-    const { operationRetry } = this.options;
-    return {
-      ...operationRetry,
-      isRetryable: (error) =>
-        !(isObject(error) && (this.spent.has(error) || this.local.has(error))) &&
-        safe() &&
-        operationRetry.isRetryable(error),
-    };
-  }
-
   /** Runs an operation that is safe to repeat, with the operation backoff. */
   private repeatable<T>(
     context: string,
     operation: (session: SshSession, context: string, attempt: number) => Promise<T>,
   ): Promise<T> {
-    return this.exclusive(() =>
+    return this.gate.exclusive(() =>
       retry(
         async (attempt) => {
           const session = await this.session();
@@ -1207,7 +1179,7 @@ class SftpTransport implements Transport {
             throw this.failure(error, context, false);
           }
         },
-        this.repeatableWhile(() => true),
+        this.gate.repeatableWhile(() => true),
       ),
     );
   }
@@ -1221,7 +1193,7 @@ class SftpTransport implements Transport {
     if (fromCaller && !(error instanceof TransportError) && isObject(error)) {
       const classified = classifySshError(error, context);
       if (classified.code === TRANSPORT_CODES.FAILED) {
-        this.local.add(error);
+        this.gate.markLocal(error);
         return error;
       }
       return this.redact(classified);
