@@ -22,6 +22,8 @@ export interface FileSystemHooks {
   untrack(sink: UploadSink): void;
   /** A file was renamed to `fsPath` (absolute path on disk). */
   renamed(fsPath: string): void;
+  /** An upload to `fsPath` was cut or failed; what arrived of it stays on disk. */
+  interrupted(fsPath: string): void;
 }
 
 /** ftp-srv internals the cut needs; read defensively, as the library does not type them. */
@@ -71,7 +73,10 @@ export class SimulatorFileSystem extends FileSystem {
       dropAfter: this.hooks.takeDropAfter(),
       drop: () =>
         socket?.destroy(new Error('data connection cut by the simulator (dropAfterBytes)')),
-      settled: () => this.hooks.untrack(sink),
+      settled: (complete) => {
+        this.hooks.untrack(sink);
+        if (!complete) this.hooks.interrupted(sink.path);
+      },
     });
     this.hooks.track(sink);
     return { stream: sink, clientPath };

@@ -4,9 +4,14 @@
  * worked around here, each because it would keep a test process alive or change its
  * behaviour: its constructor adds SIGINT/SIGTERM/SIGQUIT handlers that exit the process and
  * are never removed; every client disconnect starts a 1 s timer that is never cleared; and
- * its default logger writes every command to stdout.
+ * its default logger writes every command to stdout. Two more were found by the fault runs:
+ * it took each TCP chunk of the control connection for whole command lines, so a command cut
+ * in two by the network ran as two broken ones (a cut `STOR INTEST/GO.DMFA.1234` created that
+ * file), and its control connections kept Nagle's algorithm, so every transfer waited about
+ * 40 ms for nothing.
  */
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { Server, Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import { FtpSrv } from 'ftp-srv';
@@ -118,8 +123,45 @@ function tlsSettings(identity: SimulatorTlsIdentity): SecureContextOptions {
   };
 }
 
+/** ftp-srv's connection class, as far as reading the control connection goes. */
+interface ConnectionPrototype {
+  _handleData(data: Buffer): unknown;
+  lineBuffered?: boolean;
+}
+
+// A client that never ends its line gets no more than this kept for it.
+const MAX_PENDING_COMMAND_BYTES = 64 * 1024;
+const CRLF = Buffer.from('\r\n');
+
+/**
+ * Makes ftp-srv run only whole command lines: the bytes after the last CRLF of a chunk wait
+ * for the rest of their line, as on any real server. Patched once, on the class.
+ */
+function bufferCommandLines(): void {
+  const connection = createRequire(__filename)('ftp-srv/src/connection') as unknown;
+  if (typeof connection !== 'function') {
+    throw new Error('ftp-srv no longer has its FtpConnection class in src/connection');
+  }
+  const prototype = (connection as { prototype: ConnectionPrototype }).prototype;
+  if (prototype.lineBuffered) return;
+  const handle = prototype._handleData;
+  const pending = new WeakMap<object, Buffer>();
+  prototype._handleData = function (this: object, data: Buffer): unknown {
+    const bytes = Buffer.concat([pending.get(this) ?? Buffer.alloc(0), data]);
+    const end = bytes.lastIndexOf(CRLF);
+    const rest = bytes.subarray(end < 0 ? 0 : end + CRLF.length);
+    pending.set(
+      this,
+      rest.length > MAX_PENDING_COMMAND_BYTES ? Buffer.alloc(0) : Buffer.from(rest),
+    );
+    return end < 0 ? undefined : handle.call(this, bytes.subarray(0, end + CRLF.length));
+  };
+  prototype.lineBuffered = true;
+}
+
 /** Starts ftp-srv on `settings.host` and resolves once it listens. */
 export async function listenFtp(settings: FtpServerSettings): Promise<FtpServerHandle> {
+  bufferCommandLines();
   const before = new Map(SIGNALS.map((signal) => [signal, new Set(process.listeners(signal))]));
   const ftp = new FtpSrv({
     url: urlOf(settings.host, settings.port),
@@ -149,6 +191,9 @@ export async function listenFtp(settings: FtpServerSettings): Promise<FtpServerH
   ftp.on('login', settings.onLogin);
 
   const server = netServerOf(ftp);
+  // Replies go out as written: with Nagle's algorithm a reply that follows another (150, then
+  // 226) waited for the client's delayed ACK, about 40 ms per transfer.
+  server.on('connection', (socket: Socket) => socket.setNoDelay(true));
   await ftp.listen();
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : settings.port;

@@ -33,3 +33,4 @@ export type { AcrfContent, NotificationContent } from './response-xml';
 export { buildZip } from './zip';
 export type { ZipEntrySpec } from './zip';
 export type { SimulatorSftpSettings } from './types';
+export type { ReceivedContent } from './set-files';

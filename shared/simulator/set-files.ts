@@ -3,8 +3,10 @@
  * their names (APP to NPARTS); this is matched on the text alone, so that a set whose names
  * break a reception rule can still be found, judged and removed.
  */
+import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { readFileChunks } from '../io/read-file-chunks';
 import { DECLARATION_FIELD_COUNT } from '../names';
 import type { DeclarationPrefix } from '../names';
 
@@ -47,4 +49,34 @@ export async function findSetFiles(
 /** Removes `names` from `folderPath`; a file already gone is no error (a client may delete it). */
 export async function removeFiles(folderPath: string, names: readonly string[]): Promise<void> {
   await Promise.all(names.map((name) => rm(join(folderPath, name), { force: true })));
+}
+
+/** What a set's FI parts held, joined in part order: what the reception received. */
+export interface ReceivedContent {
+  /** SHA-256 of the parts' bytes in part order, lower-case hex. */
+  sha256: string;
+  /** Their total size in bytes. */
+  size: number;
+  /** The FI part names, in part order. */
+  parts: readonly string[];
+}
+
+/**
+ * Hashes the FI parts among `names` (a set's files) in the order of their part number, or
+ * undefined when the set has none. Streamed, so a 200 MB part is not held in memory.
+ */
+export async function receivedContent(
+  folderPath: string,
+  names: readonly string[],
+): Promise<ReceivedContent | undefined> {
+  const partNumber = (name: string): number => Number(name.split('.').at(-1));
+  const parts = names.filter((name) => name.startsWith('FI.'));
+  if (parts.length === 0) return undefined;
+  parts.sort((a, b) => partNumber(a) - partNumber(b));
+  const hash = createHash('sha256');
+  let size = 0;
+  for (const part of parts) {
+    size += await readFileChunks(join(folderPath, part), (chunk) => hash.update(chunk));
+  }
+  return { sha256: hash.digest('hex'), size, parts };
 }

@@ -68,6 +68,8 @@ export interface SftpUploadHooks {
   untrack(sink: UploadSink): void;
   /** A file was completely uploaded to `fsPath` (the client closed it): absolute path on disk. */
   uploaded(fsPath: string): void;
+  /** An upload to `fsPath` was cut or failed; what arrived of it stays on disk. */
+  interrupted(fsPath: string): void;
   /** A file was renamed to `fsPath` (absolute path on disk). */
   renamed(fsPath: string): void;
 }
@@ -310,7 +312,10 @@ class SftpSession {
       throttle: () => hooks?.throttle(),
       dropAfter: hooks?.takeDropAfter(),
       drop: () => this.cut(),
-      settled: () => hooks?.untrack(sink),
+      settled: (complete) => {
+        hooks?.untrack(sink);
+        if (!complete) hooks?.interrupted(path);
+      },
     });
     hooks?.track(sink);
     const handle: Handle = {

@@ -6,7 +6,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { FtpConnection } from 'ftp-srv';
@@ -34,7 +34,7 @@ import { resolveSimulatorOptions } from './options';
 import type { ResolvedSimulatorOptions } from './options';
 import { buildAcrfXml, buildNotificationXml } from './response-xml';
 import { responseExists, writeResponseSet } from './response-writer';
-import { findSetFiles, removeFiles, setMemberOf } from './set-files';
+import { findSetFiles, receivedContent, removeFiles, setMemberOf } from './set-files';
 import { certificateFingerprint } from './trust';
 import type {
   Cancellation,
@@ -171,6 +171,7 @@ class LocalTransferPoint implements Simulator {
         untrack: (sink) => this.sinks.delete(sink),
         uploaded: (fsPath) => this.arrived(fsPath),
         renamed: (fsPath) => this.arrived(fsPath),
+        interrupted: (fsPath) => this.interrupted(fsPath),
       },
     });
   }
@@ -309,7 +310,16 @@ class LocalTransferPoint implements Simulator {
       track: (sink) => this.sinks.add(sink),
       untrack: (sink) => this.sinks.delete(sink),
       renamed: (fsPath) => this.arrived(fsPath),
+      interrupted: (fsPath) => this.interrupted(fsPath),
     });
+  }
+
+  /**
+   * An upload was cut, and what arrived of it stays on disk. The reception sees files, not
+   * transfers: an empty GO (or TD) whose upload was cut is on disk all the same, and launches.
+   */
+  private interrupted(fsPath: string): void {
+    if (existsSync(fsPath)) this.arrived(fsPath);
   }
 
   /** A complete file appeared at `fsPath`: a GO launches its set, a TD cancels it. */
@@ -358,6 +368,7 @@ class LocalTransferPoint implements Simulator {
     const setKey = member?.prefix === 'GO' ? member.setKey : undefined;
     const names =
       setKey === undefined ? [] : await findSetFiles(folderPath, setKey, ['FI', 'FS', 'GO']);
+    const received = await receivedContent(folderPath, names);
     await removeFiles(folderPath, names.includes(goName) ? names : [...names, goName]);
 
     const ticket = this.tickets.next();
@@ -380,6 +391,7 @@ class LocalTransferPoint implements Simulator {
       responseFolder: ENVIRONMENTS[env].responseFolder,
       responseNames: Object.freeze(responseNames),
       scripted: scripted !== undefined,
+      received,
       at: createdAt,
     });
     this.judged.push(judgement);

@@ -6,6 +6,7 @@ import type { Environment, NameRules, ResponseFolder, UploadFolder } from '../na
 import type { SigningMaterial } from '../signing';
 import type { HomeFolder } from './constants';
 import type { SimulatorError } from './errors';
+import type { ReceivedContent } from './set-files';
 
 /** A range of TCP ports, both ends included; `{ min: 0, max: 0 }` lets the system choose. */
 export interface PortRange {
@@ -124,6 +125,12 @@ export interface Judgement {
   responseNames: readonly string[];
   /** True when the refusal came from `rejectNext` rather than from the files. */
   scripted: boolean;
+  /**
+   * The FI parts found beside the GO, hashed in part order before the set left the folder:
+   * what the reception received, to tie a launch to the declaration it came from. Undefined
+   * when the set had no FI.
+   */
+  received: ReceivedContent | undefined;
   /** When the verdict was recorded. */
   at: Date;
 }

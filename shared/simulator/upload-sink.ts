@@ -15,8 +15,11 @@ export interface UploadScript {
   dropAfter: number | undefined;
   /** Cuts the data connection (called once, when the first `dropAfter` bytes are on disk). */
   drop(): void;
-  /** Called once the upload is over, its file closed, whether it finished or not. */
-  settled(): void;
+  /**
+   * Called once the upload is over, its file closed: `complete` when the client ended it,
+   * false when it was cut or failed (its partial file stays, as on a real server).
+   */
+  settled(complete: boolean): void;
 }
 
 // A throttled upload is written in slices of a twentieth of a second, so that the rate holds
@@ -65,11 +68,13 @@ export class UploadSink extends Writable {
   override _final(callback: (error?: Error | null) => void): void {
     this.closeFile().then(
       () => {
-        this.settle();
+        // ftp-srv ends the stream before it destroys it with the data connection's error: an
+        // upload is complete only when no error came while its file was being closed.
+        this.settle(this.errored === null);
         callback();
       },
       (error: Error) => {
-        this.settle();
+        this.settle(false);
         callback(error);
       },
     );
@@ -78,17 +83,18 @@ export class UploadSink extends Writable {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     clearTimeout(this.timer);
     this.wake?.();
+    // After a clean end this runs too (auto-destroy), but the upload is settled already.
     const done = (): void => {
-      this.settle();
+      this.settle(false);
       callback(error);
     };
     this.closeFile().then(done, done);
   }
 
-  private settle(): void {
+  private settle(complete: boolean): void {
     if (this.settled) return;
     this.settled = true;
-    this.script.settled();
+    this.script.settled(complete);
   }
 
   private async consume(chunk: Buffer): Promise<void> {

@@ -78,6 +78,7 @@ const hooks: SftpUploadHooks = {
   track: (sink) => sinks.add(sink),
   untrack: (sink) => sinks.delete(sink),
   uploaded: (path) => uploaded.push(path),
+  interrupted: () => undefined,
   renamed: () => undefined,
 };
 
