@@ -33,6 +33,11 @@ export async function copyToStore(
       done(null, chunk);
     },
   });
+  // The store may attach its own listeners only once its write has begun (a temporary file
+  // opened, a multipart upload started): until then a download that fails at once would make
+  // `tap.destroy(error)` below an unhandled 'error' event, which ends the process. The failure
+  // is reported by the download itself; `storing` settles on the destroyed stream.
+  tap.on('error', () => undefined);
   const into = new PassThrough();
   into.pipe(tap);
   const storing = store.put(key, tap);
