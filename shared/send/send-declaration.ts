@@ -3,7 +3,7 @@ import { pipeline, Readable } from 'node:stream';
 import { DeclarationContentChecker } from '../content';
 import { OnssTransferError } from '../errors';
 import type { ClaimResult, DeclarationRecord, Ledger, SentFile } from '../ledger';
-import { LeaseLostError, STATE_STAGES } from '../ledger';
+import { DuplicateSourceError, LeaseLostError, STATE_STAGES } from '../ledger';
 import { MAX_FILE_BYTES, todayInBrussels, type DeclarationKey, type Environment } from '../names';
 import {
   checkMaterial,
@@ -15,6 +15,7 @@ import {
   type SigningMaterial,
 } from '../signing';
 import {
+  DEFAULT_RETRY_OPTIONS,
   isTransientTransportError,
   retry,
   type RetryOptions,
@@ -23,6 +24,14 @@ import {
 } from '../transport';
 import { BackgroundHash } from '../io/background-hash';
 import { ByteTap } from './byte-tap';
+import {
+  finishLaunch,
+  LAUNCH_LEASE_MS,
+  LaunchInProgressError,
+  launchLease,
+  markLaunched,
+  putGo,
+} from './launch';
 import {
   DuplicateContentError,
   RemoteSizeMismatchError,
@@ -137,16 +146,25 @@ export async function sendDeclaration(
   const owner = randomUUID();
   try {
     await retireOlderVersions(request, context, session, emit);
-    const claim = await ledger.claim(
-      {
-        key: plan.key,
-        nparts: plan.nparts,
-        folder: plan.folder,
-        source: request.source.identity,
-        files: plannedFiles(plan),
-      },
-      { owner, resend: request.resend ?? false },
-    );
+    let claim: ClaimResult;
+    try {
+      claim = await ledger.claim(
+        {
+          key: plan.key,
+          nparts: plan.nparts,
+          folder: plan.folder,
+          source: request.source.identity,
+          files: plannedFiles(plan),
+        },
+        { owner, resend: request.resend ?? false },
+      );
+    } catch (error) {
+      // A run that died while launching left the set `launching`: finish it, GO at most once.
+      if (error instanceof DuplicateSourceError && error.existing.state === 'launching') {
+        return await relaunch(error.existing, request, context, session, owner, started, emit);
+      }
+      throw error;
+    }
     const setId = claim.record.id;
     try {
       return await sendClaimed(request, context, claim, plan, owner, session, started, emit);
@@ -222,6 +240,12 @@ async function sendClaimed(
   clearInterval(heartbeat);
   if (lost !== undefined) throw lost;
   await renew();
+  // The launch lease covers `launching` to `launched`: a run finishing a set it finds
+  // `launching` (this one's, had it died) waits for it, so no second GO can join this one.
+  const lease = launchLease(plan.setId);
+  if (!(await ledger.acquireRunLease(lease, owner, LAUNCH_LEASE_MS))) {
+    throw new LaunchInProgressError(plan.setId);
+  }
   await ledger.transition(
     plan.setId,
     'uploading',
@@ -233,23 +257,45 @@ async function sendClaimed(
     },
     asOwner,
   );
-  await launch(transport, plan);
-  const record = await ledger.transition(
-    plan.setId,
-    'launching',
-    'launched',
-    {
-      launchedAt: now().toISOString(),
-      files: [...uploaded.files, { name: plan.go, size: 0, role: 'GO' }],
-    },
-    asOwner,
-  );
+  await putGo(transport, plan);
+  const record = await markLaunched(ledger, { id: plan.setId, files: uploaded.files }, plan, now());
+  await ledger.releaseRunLease(lease, owner).catch(() => undefined);
   emit({ type: 'launched', go: plan.go });
   return {
     record,
     plan,
     resumed: claim.resumed,
     sha256: uploaded.sha256,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** Finishes a set a dead run left `launching` (see finishLaunch), as this run's result. */
+async function relaunch(
+  existing: DeclarationRecord,
+  request: SendRequest,
+  context: SendContext,
+  session: { get: () => Promise<Transport> },
+  owner: string,
+  started: number,
+  emit: (event: SendEvent) => void,
+): Promise<SendResult> {
+  const plan = planFromRecord(existing, request);
+  const record = await finishLaunch({
+    ledger: context.ledger,
+    record: existing,
+    plan,
+    transport: session.get,
+    owner,
+    now: context.now ?? (() => new Date()),
+    sleep: context.retry?.sleep ?? DEFAULT_RETRY_OPTIONS.sleep,
+  });
+  emit({ type: 'launched', go: plan.go });
+  return {
+    record,
+    plan,
+    resumed: true,
+    sha256: record.sourceSha256 ?? '',
     durationMs: Date.now() - started,
   };
 }
@@ -621,27 +667,6 @@ function describeLeftovers(leftovers: string[]): string {
   return leftovers.length === 0
     ? '; its files were removed'
     : `; these files could not be removed and are still on the server: ${leftovers.join(', ')}`;
-}
-
-/**
- * Uploads the empty GO, once. The transport retries a put only while nothing
- * was sent; a failure after that leaves it unknown whether the GO arrived, so
- * it is looked for on the server and, when it cannot be seen, never sent
- * again: the set stays `launching` until its answer (ACRF) settles it.
- */
-async function launch(transport: Transport, plan: SendPlan): Promise<void> {
-  const goPath = remotePath(plan, plan.go);
-  try {
-    await transport.put(Readable.from([]), goPath);
-  } catch (error) {
-    const present = await transport.size(goPath).catch(() => undefined);
-    if (present !== undefined) return; // it arrived; only the reply was lost
-    throw new SendError(
-      `the GO of ${plan.setId} may or may not have reached the server ` +
-        `(${(error as Error).message}); it is not sent again: its answer will tell`,
-      { code: 'GO_UNCERTAIN', cause: error },
-    );
-  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { createMemoryLedger } from '../../shared/ledger/memory';
 import { DEFAULT_LEASE_MS, type DeclarationRecord, type Ledger } from '../../shared/ledger';
 import { todayInBrussels } from '../../shared/names';
 import { openFileSource } from '../../shared/send/source';
+import { LAUNCH_LEASE_MS } from '../../shared/send/launch';
 import { sendDeclaration, type SendEvent } from '../../shared/send/send-declaration';
 import { createSelfSigned, type SigningMaterial } from '../../shared/signing';
 import { memoryConnector } from '../../shared/transport/memory';
@@ -17,7 +18,8 @@ const { dir, cleanup } = scratchDir();
 afterAll(cleanup);
 
 const today = todayInBrussels();
-const FAST_RETRY = { attempts: 3, baseDelayMs: 1, maxDelayMs: 2 };
+// No real waits: neither between retries nor before a second look at a set left launching.
+const FAST_RETRY = { attempts: 3, baseDelayMs: 1, maxDelayMs: 2, sleep: () => Promise.resolve() };
 let material: SigningMaterial;
 beforeAll(async () => {
   material = await createSelfSigned({ commonName: 'Pipeline Signer' });
@@ -39,8 +41,11 @@ interface Harness {
   events: SendEvent[];
 }
 
-function harness(faults: Fault[] = [], ledger = createMemoryLedger()): Harness {
-  const server = memoryConnector();
+function harness(
+  faults: Fault[] = [],
+  ledger = createMemoryLedger(),
+  server = memoryConnector(),
+): Harness {
   return { ledger, server, connector: faultyConnector(server, faults), events: [] };
 }
 
@@ -227,16 +232,82 @@ describe('sendDeclaration', () => {
   it.each([
     { title: 'a reset after the GO went out', error: () => new TransportConnectError('reset', {}) },
     { title: 'a refusal', error: () => new TransportRefusedError('552 refused', 552) },
-  ])('a GO whose fate is unknown ($title) is never sent again', async ({ error }) => {
-    const h = harness([{ op: 'put', path: /GO\./, times: 1, error }]);
+  ])(
+    'a GO whose fate is unknown ($title) waits for the launch lease, then goes once, when absent',
+    async ({ error }) => {
+      let at = Date.now();
+      const ledger = createMemoryLedger({ now: () => new Date(at) });
+      const server = memoryConnector();
+      const first = harness([{ op: 'put', path: /GO\./, times: 1, error }], ledger, server);
+      const path = declarationFile(dmfa());
+      await expect(send(first, path)).rejects.toMatchObject({ code: 'GO_UNCERTAIN' });
+      const [record] = await ledger.list();
+      expect(record?.state).toBe('launching');
+
+      // While the first run's launch lease runs, a second run touches nothing.
+      const early = harness([], ledger, server);
+      await expect(send(early, path)).rejects.toMatchObject({ code: 'LAUNCH_IN_PROGRESS' });
+      expect(early.connector.calls).toEqual([]);
+
+      // Once it has ended, the set is complete on the server without a GO: the GO goes, once.
+      at += LAUNCH_LEASE_MS + 1;
+      const later = harness([], ledger, server);
+      const result = await send(later, path);
+      expect(result).toMatchObject({
+        resumed: true,
+        record: { id: record?.id, state: 'launched' },
+      });
+      expect(puts(later)).toEqual([expect.stringMatching(/\/GO\./)]);
+      expect(remote(later).filter((name) => name.includes('/GO.'))).toHaveLength(1);
+      await expect(send(harness([], ledger, server), path)).rejects.toMatchObject({
+        code: 'DUPLICATE_SOURCE',
+      });
+    },
+  );
+
+  it('a GO that arrived, though neither its reply nor a SIZE said so, is never sent again', async () => {
+    let at = Date.now();
+    const ledger = createMemoryLedger({ now: () => new Date(at) });
+    const server = memoryConnector();
+    const first = harness(
+      [
+        { op: 'put', path: /GO\./, times: 1, landAnyway: true },
+        { op: 'size', path: /GO\./, times: 1 },
+      ],
+      ledger,
+      server,
+    );
     const path = declarationFile(dmfa());
-    await expect(send(h, path)).rejects.toMatchObject({ code: 'GO_UNCERTAIN' });
-    expect(puts(h).filter((p) => p.includes('/GO.'))).toHaveLength(1);
-    const [record] = await h.ledger.list();
-    expect(record?.state).toBe('launching');
-    await expect(send(harness([], h.ledger), path)).rejects.toMatchObject({
-      code: 'DUPLICATE_SOURCE',
-    });
+    await expect(send(first, path)).rejects.toMatchObject({ code: 'GO_UNCERTAIN' });
+    at += LAUNCH_LEASE_MS + 1;
+    const later = harness([], ledger, server);
+    const result = await send(later, path);
+    expect(result.record.state).toBe('launched');
+    expect(puts(later)).toEqual([]);
+  });
+
+  it('a set the transfer point took away (its GO went out) is recorded launched, no GO sent', async () => {
+    let at = Date.now();
+    const ledger = createMemoryLedger({ now: () => new Date(at) });
+    const server = memoryConnector();
+    // The GO lands, its reply is lost, and the server takes the set away at once: no SIZE
+    // can find the GO any more.
+    const takenAway = (): Error => {
+      server.files.clear();
+      return new TransportConnectError('reset', {});
+    };
+    const first = harness(
+      [{ op: 'put', path: /GO\./, times: 1, landAnyway: true, error: takenAway }],
+      ledger,
+      server,
+    );
+    const path = declarationFile(dmfa());
+    await expect(send(first, path)).rejects.toMatchObject({ code: 'GO_UNCERTAIN' });
+    at += LAUNCH_LEASE_MS + 1;
+    const later = harness([], ledger, server);
+    const result = await send(later, path);
+    expect(result.record.state).toBe('launched');
+    expect(puts(later)).toEqual([]);
   });
 
   it('a resumed set keeps the plan it was claimed with, whatever the new flags say', async () => {
