@@ -550,7 +550,17 @@ export function decideClaim(input: ClaimInput): ClaimDecision {
   const leaseUntil = leaseEndOf(now, validateLeaseMs(input.options.leaseMs));
   const resend = input.options.resend === true;
   const { id, files } = validateClaimRequest(request);
-  const ofSource = sourceRecords.filter((record) => sameSource(record.source, request.source));
+  // The key's record is this source's own when it came from the same source: an adapter that
+  // reads the two apart (DynamoDB) may see it under the key before under the source, while
+  // another delivery of the same source claims it. It is then the source's live or committed
+  // set, never "another upload of that name".
+  const ownKeyRecord =
+    keyRecord !== undefined &&
+    sameSource(keyRecord.source, request.source) &&
+    !sourceRecords.some((record) => record.id === keyRecord.id);
+  const ofSource = [...sourceRecords, ...(ownKeyRecord ? [keyRecord] : [])].filter((record) =>
+    sameSource(record.source, request.source),
+  );
 
   const live = ofSource.find((record) => stageOf(record.state) === 'live');
   if (live) {

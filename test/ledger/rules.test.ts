@@ -2,6 +2,7 @@ import {
   ALLOWED_TRANSITIONS,
   DECLARATION_STATES,
   DEFAULT_LEASE_MS,
+  DuplicateSourceError,
   LeaseLostError,
   LedgerRequestError,
   MAX_LEASE_MS,
@@ -351,6 +352,26 @@ describe('ledger rules: leases', () => {
       },
     });
   });
+
+  // DynamoDB reads the source's item and the key's record apart: a claim racing another
+  // delivery of the same source can see the winner's set under its name only.
+  it.each([
+    ['live, leased to the other run', 'uploading', SendInProgressError],
+    ['committed', 'launching', DuplicateSourceError],
+  ] as const)(
+    "takes the key's record of the same source, %s, as the source's own set",
+    (_title, state, expected) => {
+      const decide = () =>
+        decideClaim({
+          request: claimRequest('00001', source('a')),
+          options: own({}, OTHER_OWNER),
+          now: '2026-07-01T07:01:00.000Z',
+          sourceRecords: [],
+          keyRecord: { ...held(), state },
+        });
+      expect(decide).toThrow(expected);
+    },
+  );
 
   it('lets the owner resume its own set while its lease runs', () => {
     expect(claimAt('2026-07-01T07:01:00.000Z', own({ leaseMs: 1_000 }))).toMatchObject({
