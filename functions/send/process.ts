@@ -21,7 +21,7 @@ import {
 } from '../../shared/send';
 import type { SigningMaterial } from '../../shared/signing';
 import { summarizeCertificate } from '../../shared/signing/material';
-import type { TransportConnector } from '../../shared/transport';
+import type { RetryOptions, TransportConnector } from '../../shared/transport';
 import type { SendConfig } from '../config/environment';
 import { METRIC_NAMES } from '../config/names';
 import { describeError, MetricUnit, type Log, type MetricSink } from '../observability';
@@ -38,6 +38,11 @@ export interface SendDependencies {
   log: Log;
   metrics: MetricSink;
   now?: () => Date;
+  /**
+   * The part size and the upload retries, when not the transfer point's defaults: for tests
+   * and the fault runs, which cut small declarations into several parts and wait little.
+   */
+  tuning?: { partSize?: number; retry?: Partial<RetryOptions> };
 }
 
 /**
@@ -99,7 +104,10 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boole
       {
         source,
         declaration,
-        ...(deps.config.signTest ? { plan: { signFor: { T: true, S: true } } } : {}),
+        plan: {
+          ...(deps.config.signTest ? { signFor: { T: true, S: true } } : {}),
+          ...(deps.tuning?.partSize === undefined ? {} : { partSize: deps.tuning.partSize }),
+        },
       },
       {
         ledger: deps.ledger,
@@ -107,6 +115,7 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boole
         material,
         now,
         onEvent: (sent) => logSendEvent(sent, deps.log),
+        ...(deps.tuning?.retry === undefined ? {} : { retry: deps.tuning.retry }),
       },
     );
     deps.log.info('launched', {
