@@ -392,6 +392,8 @@ class SshSession {
   readonly upload: Shape;
   readonly download: Shape;
   private outstanding = 0;
+  /** How to fail each request still waiting for its answer. */
+  private readonly waiting = new Set<() => void>();
   private lastProgress = 0;
   private watchdog: NodeJS.Timeout | undefined;
   private death: { kind: 'timeout' | 'lost'; reason: string; cause?: unknown } | undefined;
@@ -430,10 +432,13 @@ class SshSession {
       const done: Done<T> = (error, value) => {
         if (settled) return;
         settled = true;
+        this.waiting.delete(abandon);
         this.progress();
         if (error) reject(this.failure(error, context));
         else resolve(value as T);
       };
+      const abandon = (): void => done(new Error('the session ended'));
+      this.waiting.add(abandon);
       try {
         start(done);
       } catch (error) {
@@ -499,6 +504,9 @@ class SshSession {
   private die(death: NonNullable<SshSession['death']>): void {
     this.death ??= death;
     this.disarm();
+    // ssh2 does not answer every request of a channel that died (a directory listing cut
+    // mid-reply waited for ever, found by the fault runs): fail them here, with the death.
+    for (const abandon of [...this.waiting]) abandon();
   }
 
   /** Ends a stalled session: every waiting request fails with a timeout. */

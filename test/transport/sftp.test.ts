@@ -44,6 +44,7 @@ import {
   type Transport,
 } from '../../shared/transport';
 import { collector, rejection } from '../helpers/streams';
+import { startFaultProxy } from '../faults/fault-proxy';
 import { startTcpProxy } from '../helpers/tcp-proxy';
 
 // The SFTP adapter against the local SFTP server (ssh2's Server, in-process): fast, and
@@ -708,6 +709,30 @@ describe('sftpConnector on a failing network', () => {
         expect(await transport.get('OUTTEST/FO.resume', sink.stream)).toBe(data.length);
         expect(sink.bytes().equals(data)).toBe(true);
         expect(proxy.connections).toBe(2);
+      } finally {
+        await transport.close();
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('a connection cut in the middle of an answer fails the request at once (found hanging)', async () => {
+    // ssh2 left a listing cut mid-reply unanswered, and the dead session's watchdog was off.
+    for (let i = 0; i < 40; i += 1) writeFileSync(onServer(`OUTTEST/FO.cut-listing-${i}`), 'x');
+    const proxy = await startFaultProxy({ targetPort: server.port, ftp: false });
+    try {
+      const transport = await sftpConnector(
+        options({ port: proxy.port, operationRetry: { ...FAST_RETRY, attempts: 1 } }),
+      ).connect();
+      try {
+        proxy.arm({ kind: 'cut', channel: 'control', direction: 'down', afterBytes: 100 });
+        const outcome = await Promise.race([
+          rejection(transport.list('OUTTEST')),
+          new Promise<string>((resolve) => setTimeout(() => resolve('still waiting'), 4000)),
+        ]);
+        expect(outcome).toBeInstanceOf(TransportConnectError);
+        expect(proxy.stats.fired).toEqual(['cut control down after 100']);
       } finally {
         await transport.close();
       }
