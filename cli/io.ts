@@ -35,6 +35,8 @@ export const processIo: CliIo = {
 };
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+// Variable names are upper case by convention; another word may be a password typed by mistake.
+const CONVENTIONAL_ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 /**
  * Hides option values in commander's messages (`unknown option '--key-password=...'`):
@@ -62,7 +64,12 @@ export function secretFromEnv(
   }
   const value = io.env[variable];
   if (value === undefined) {
-    throw new UsageError(`environment variable ${variable} is not set (named by ${flag})`);
+    throw new UsageError(
+      CONVENTIONAL_ENV_NAME.test(variable)
+        ? `environment variable ${variable} is not set (named by ${flag})`
+        : `the environment variable named by ${flag} is not set (its name is not shown: ` +
+            'not in upper case, it may be a password typed there by mistake)',
+    );
   }
   return value;
 }
