@@ -114,8 +114,9 @@ function isSystemError(
 /** The one line an error becomes on stderr; the stack only with --debug. */
 export function reportError(io: CliIo, error: unknown, debug: boolean): number {
   if (error instanceof OnssTransferError) {
+    // A message may quote a server's reply or a listed name: control characters are escaped.
     io.stderr(
-      `onss-transfer: ${error.message}${error.message.includes(error.code) ? '' : ` [${error.code}]`}\n`,
+      `onss-transfer: ${displayText(error.message)}${error.message.includes(error.code) ? '' : ` [${error.code}]`}\n`,
     );
   } else if (isSystemError(error)) {
     // fs errors: say which file and why, in words, without Node's prefix.

@@ -1,6 +1,12 @@
 import { basename } from 'node:path';
 import type { Command } from 'commander';
-import { checkDeclarationName, type Environment } from '../../shared/names';
+import {
+  buildDeclarationName,
+  checkDeclarationName,
+  printableName,
+  todayInBrussels,
+  type Environment,
+} from '../../shared/names';
 import type { DeclarationParams } from '../../shared/send/send-declaration';
 import type { PlanOptions } from '../../shared/send/plan';
 import { UsageError } from '../io';
@@ -45,10 +51,13 @@ function isEnvironment(value: string): value is Environment {
 export function declarationFrom(file: string, flags: DeclarationFlags): DeclarationParams {
   const naming = flags.app ?? flags.sender ?? flags.env;
   if (naming === undefined) {
-    const parsed = checkDeclarationName(basename(file), planOptionsFrom(flags).rules ?? {});
+    const name = basename(file);
+    const parsed = checkDeclarationName(name, planOptionsFrom(flags).rules ?? {});
     if (!parsed.ok || parsed.value.prefix !== 'FI') {
+      // Say which rule the name breaks: it may be a name by the rules with one field wrong.
+      const why = parsed.ok ? `${printableName(name)} is not an FI name` : parsed.error.message;
       throw new UsageError(
-        `give --app, --sender and --env, or name the file by the rules (FI.APP.SENDER.DATE.SEQ.ENV.N.P)`,
+        `give --app, --sender and --env, or name the file by the rules (FI.APP.SENDER.DATE.SEQ.ENV.N.P): ${why}`,
       );
     }
     // --seq and --date, when given, override the name's own fields.
@@ -67,14 +76,29 @@ export function declarationFrom(file: string, flags: DeclarationFlags): Declarat
     throw new UsageError(`missing ${missing.map((m) => `--${m}`).join(', ')}`);
   }
   const env = flags.env as string;
-  if (!isEnvironment(env)) throw new UsageError(`--env must be R, T or S, not "${env}"`);
-  return {
+  if (!isEnvironment(env)) {
+    throw new UsageError(`--env must be R, T or S, not "${printableName(env)}"`);
+  }
+  const params: DeclarationParams = {
     app: flags.app as string,
     sender: flags.sender as string,
     env,
     ...(flags.seq && flags.seq !== 'next' ? { seq: flags.seq } : {}),
     ...(flags.date ? { date: flags.date } : {}),
   };
+  // The grammar of each field, checked before the ledger is asked for a sequence: a bad SENDER
+  // or DATE is then refused with the reception's code (131, 109...), not as a ledger request.
+  buildDeclarationName({
+    prefix: 'FI',
+    app: params.app,
+    sender: params.sender,
+    date: params.date ?? todayInBrussels(),
+    seq: params.seq ?? '00001',
+    env,
+    nparts: 1,
+    part: 1,
+  });
+  return params;
 }
 
 /** Plan settings from the flags. */

@@ -6,7 +6,7 @@ import { consoleNotifier, fanOut, jsonLinesNotifier } from '../../shared/notify'
 import { PULL_RUN_LEASE, pullResponses, runExclusively } from '../../shared/pull';
 import { localFolderStore } from '../../shared/store';
 import { defaultLedgerPath } from '../defaults';
-import { EXIT, printJson, UsageError, type CliIo } from '../io';
+import { displayText, EXIT, printJson, UsageError, type CliIo } from '../io';
 import { connectorFromFlags, withServerFlags, type ServerFlags } from './server-options';
 
 interface PullFlags extends ServerFlags {
@@ -54,7 +54,9 @@ export function registerPull(program: Command, io: CliIo, setExit: (code: number
         ? events
         : fanOut(
             events,
-            consoleNotifier((line) => io.stdout(line)),
+            // Event messages quote what the server listed: a file name may hold terminal
+            // escapes or control characters, shown escaped rather than obeyed.
+            consoleNotifier((line) => io.stdout(`${displayText(line.replace(/\n$/, ''))}\n`)),
           );
       try {
         const report = await runExclusively(
@@ -77,7 +79,9 @@ export function registerPull(program: Command, io: CliIo, setExit: (code: number
               `${report.failed.length ? `, ${report.failed.length} failed` : ''}\n`,
           );
           for (const failure of report.failed) {
-            io.stderr(`onss-transfer: ${failure.id}: ${failure.message} [${failure.code}]\n`);
+            io.stderr(
+              `onss-transfer: ${failure.id}: ${displayText(failure.message)} [${failure.code}]\n`,
+            );
           }
         }
         setExit(report.failed.length ? EXIT.failed : EXIT.ok);

@@ -28,6 +28,9 @@ const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const SNIFF_BYTES = 256;
 const MAX_IDENTIFICATION_CHARS = 64;
 const PARSE_SLICE_BYTES = 64 * 1024;
+// Deepest element nesting accepted. A DmfA nests about ten levels; saxes keeps every open
+// element, so without a limit 200 MB of nested tags (tens of millions) would exhaust memory.
+const MAX_DEPTH = 256;
 
 type FormRule = { label: string; pattern: RegExp };
 
@@ -135,6 +138,14 @@ export class DeclarationContentChecker {
     const parser = new SaxesParser({ xmlns: false, position: true });
     parser.on('error', (error) => this.fail(error));
     parser.on('opentag', (tag) => {
+      if (this.path.length >= MAX_DEPTH) {
+        this.failure ??= new ContentRuleError(
+          `the declaration nests elements deeper than ${MAX_DEPTH} levels`,
+          'CONTENT_TOO_DEEP',
+          this.bytes,
+        );
+        return;
+      }
       this.path.push(tag.name);
       if (this.isIdentification()) this.identificationText = '';
     });

@@ -23,3 +23,18 @@ export class UnpackLimitError extends OnssTransferError {
     super(detail, { code: 'UNPACK_LIMIT' });
   }
 }
+
+/**
+ * Files carry the name of an answer set already stored and deleted from the server: a name
+ * used twice. They are other answers, so they are neither taken for the stored set nor
+ * deleted: they stay on the server for a person to look at.
+ */
+export class ResponseNameReusedError extends OnssTransferError {
+  constructor(folder: string, id: string) {
+    super(
+      `${folder}/${id}: a response set of this name was already stored and deleted; these ` +
+        'files are another answer under the same name: kept on the server',
+      { code: 'RESPONSE_NAME_REUSED' },
+    );
+  }
+}

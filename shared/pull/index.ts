@@ -14,5 +14,10 @@ export {
 } from './unpack';
 export type { CompressionFormat, UnpackLimits, UnpackResult, UnpackedEntry } from './unpack';
 export { foreignKey, responseKey } from './store-layout';
-export { PullOptionsError, StoreMismatchError, UnpackLimitError } from './errors';
+export {
+  PullOptionsError,
+  ResponseNameReusedError,
+  StoreMismatchError,
+  UnpackLimitError,
+} from './errors';
 export { PULL_RUN_LEASE, RunInProgressError, runExclusively } from './exclusive';

@@ -4,7 +4,7 @@ import type { Notifier } from '../notify';
 import type { ObjectStore } from '../store';
 import type { Transport, TransportConnector } from '../transport';
 import { copyToStore } from './download';
-import { StoreMismatchError } from './errors';
+import { ResponseNameReusedError, StoreMismatchError } from './errors';
 import { interpretResponse, type Interpretation } from './interpret';
 import {
   groupResponseSets,
@@ -114,18 +114,35 @@ async function pullFolder(
   transport: Transport,
   report: PullReport,
 ): Promise<void> {
-  const { sets, foreign } = groupResponseSets(await transport.list(folder));
-  for (const entry of foreign) {
+  const grouped = groupResponseSets(await transport.list(folder));
+  // An answer named for another environment than its folder's is none of this folder's:
+  // taken, its store key and set id (which leave the folder out) could meet another answer's.
+  const sets = grouped.sets.filter((set) => ENVIRONMENTS[set.env].responseFolder === folder);
+  const misplaced = grouped.sets
+    .filter((set) => !sets.includes(set))
+    .flatMap((set) => filesOf(set).map(({ file }) => ({ ...file, type: 'file' as const })));
+  for (const entry of [...grouped.foreign, ...misplaced]) {
     report.foreign.push(`${folder}/${entry.name}`);
     if (request.copyForeign && entry.type === 'file') {
-      await copyToStore(
-        transport,
-        context.store,
-        `${folder}/${entry.name}`,
-        entry.name,
-        entry.size,
-        foreignKey(folder, entry.name),
-      );
+      try {
+        await copyToStore(
+          transport,
+          context.store,
+          `${folder}/${entry.name}`,
+          entry.name,
+          entry.size,
+          foreignKey(folder, entry.name),
+        );
+      } catch (error) {
+        // A file that cannot be copied (a name the transport refuses to fetch) stays where it
+        // is; it must not keep the answers beside it from being pulled.
+        const { code, message } = error as { code?: string; message?: string };
+        report.failed.push({
+          id: `${folder}/${entry.name}`,
+          code: code ?? 'PULL_FAILED',
+          message: message ?? String(error),
+        });
+      }
     }
     await context.notifier.notify({
       type: EVENT_TYPES.foreignFile,
@@ -161,6 +178,8 @@ async function takeSet(
   transport: Transport,
 ): Promise<PulledSet> {
   const { ledger, store } = context;
+  // A set recorded as deleted had every file removed: files of its name now are new ones.
+  if (known?.state === 'deleted') throw new ResponseNameReusedError(folder, set.id);
   let record = known;
   let stored = false;
   if (record === undefined) {

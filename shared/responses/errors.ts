@@ -11,7 +11,7 @@ import { OnssTransferError } from '../errors';
 export const RESPONSE_ERROR_CODES = {
   /** Not well-formed XML, an encoding we cannot read, or bytes invalid in that encoding. */
   RESPONSE_MALFORMED: 'RESPONSE_MALFORMED',
-  /** A single markup construct longer than the parser's limit. */
+  /** A single markup construct longer than the parser's limit, or elements nested too deep. */
   RESPONSE_TOO_LARGE: 'RESPONSE_TOO_LARGE',
   /** An option of the parser that is not a usable number (a caller bug). */
   RESPONSE_PARSER_OPTIONS_INVALID: 'RESPONSE_PARSER_OPTIONS_INVALID',
@@ -40,13 +40,14 @@ export class ResponseParseError extends OnssTransferError {
 
 /**
  * A response with a single tag, comment, CDATA section, processing instruction or entity
- * reference longer than the parser's limit. The XML parser holds such a construct whole, so it
- * is refused before it is read into memory. Long text is not refused: it is cut.
+ * reference longer than the parser's limit, or with elements nested deeper than its limit. The
+ * XML parser holds such a construct whole, and every open element, so it is refused before it
+ * is read into memory. Long text is not refused: it is cut.
  */
 export class ResponseTooLargeError extends OnssTransferError {
   /** Where the limit was passed, in bytes: the end of the slice of at most 64 KiB. */
   readonly offset: number;
-  /** The limit passed, in characters. */
+  /** The limit passed: characters of one construct, or levels of nesting. */
   readonly limit: number;
 
   constructor(message: string, offset: number, limit: number) {

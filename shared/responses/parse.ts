@@ -37,6 +37,7 @@ export const RESPONSE_PARSER_DEFAULTS: Readonly<ResponseParserOptions> = {
   maxTextChars: 1024,
   maxForms: 10_000,
   maxMarkupChars: 1024 * 1024,
+  maxDepth: 256,
 };
 
 /** A streaming parser for one response: feed it the bytes in order, then call `end`. */
@@ -216,6 +217,8 @@ function resolveOptions(
     maxForms: 0,
     // A tag must fit, with its attributes: the answers' root tags are about 150 characters.
     maxMarkupChars: 1024,
+    // ACRF, Form, ReceptionResult, ErrorID and a NOTIFICATION's AnomalyReport/Path fields.
+    maxDepth: 8,
   };
   for (const key of Object.keys(minimum) as (keyof ResponseParserOptions)[]) {
     const value = resolved[key];
@@ -466,6 +469,17 @@ class StreamingResponseParser implements ResponseParser {
     if (this.failure) return;
     const name = localName(tag.name);
     const depth = this.depth;
+    if (depth >= this.options.maxDepth) {
+      // saxes keeps every open element: stop here rather than follow a nesting bomb down.
+      this.fail(
+        new ResponseTooLargeError(
+          `the response nests elements deeper than ${this.options.maxDepth} levels`,
+          this.fed,
+          this.options.maxDepth,
+        ),
+      );
+      return;
+    }
     const parent = this.frames[depth - 1];
     let frame = this.frames[depth];
     if (frame === undefined) {

@@ -144,7 +144,8 @@ export type ResponseDocument = AcrfDocument | NotificationDocument | OtherDocume
 
 /**
  * Limits of the response parser. They bound what is kept, so memory stays flat whatever the
- * size of the file; only a single markup construct above `maxMarkupChars` is refused.
+ * size of the file; only a single markup construct above `maxMarkupChars`, or elements nested
+ * deeper than `maxDepth`, are refused.
  */
 export interface ResponseParserOptions {
   /** Anomalies (NOTIFICATION) and ErrorIDs (ACRF) kept per document; default 1000. */
@@ -162,4 +163,11 @@ export interface ResponseParserOptions {
    * refused (ResponseTooLargeError) rather than read into memory.
    */
   maxMarkupChars: number;
+  /**
+   * Deepest nesting of elements, root included; default 256 (the answers nest fewer than 10).
+   * The XML parser keeps every open element, so a deeper document is refused
+   * (ResponseTooLargeError) rather than read into memory: 200 MB of nested tags would be tens
+   * of millions of them.
+   */
+  maxDepth: number;
 }

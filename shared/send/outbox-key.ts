@@ -11,13 +11,15 @@
  */
 import { OnssTransferError } from '../errors';
 import { checkDeclarationName, type Environment, type NameRules } from '../names';
+import { printableName } from '../names/errors';
 import type { DeclarationParams } from './send-declaration';
 
 /** A key in the outbox that follows neither layout. */
 export class OutboxKeyError extends OnssTransferError {
   constructor(key: string, why: string) {
     super(
-      `${JSON.stringify(key)} ${why}: put declarations at <outbox>/FI.APP.SENDER.DATE.SEQ.ENV.N.P ` +
+      // Quoted as names are (escaped, cut): the key is anyone's text, bound for logs and mail.
+      `"${printableName(key)}" ${why}: put declarations at <outbox>/FI.APP.SENDER.DATE.SEQ.ENV.N.P ` +
         'or <outbox>/<APP>/<R|T|S>/<file>',
       { code: 'OUTBOX_KEY_LAYOUT' },
     );

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { pipeline, Transform, type Readable } from 'node:stream';
 import type { SourceIdentity } from '../ledger';
 import { OnssTransferError } from '../errors';
 import { statRegularFile } from '../io/regular-file';
@@ -39,6 +39,26 @@ function fileVersion(size: number, mtimeMs: number): string {
 }
 
 /**
+ * `stream`, failing with SourceChangedError when it ends before `bytes`: a file cut short while
+ * it is read ends its stream early without an error, and the short upload would otherwise be
+ * blamed on the server (found by the hostile corpus).
+ */
+function exactly(stream: Readable, bytes: number, what: string): Readable {
+  let seen = 0;
+  const counter = new Transform({
+    highWaterMark: SOURCE_CHUNK_BYTES,
+    transform(chunk: Buffer, _encoding, done) {
+      seen += chunk.length;
+      done(null, chunk);
+    },
+    flush(done) {
+      done(seen === bytes ? null : new SourceChangedError(what));
+    },
+  });
+  return pipeline(stream, counter, () => undefined);
+}
+
+/**
  * A local file as a declaration source. Its identity is its absolute path
  * with size and modification time as the version: the same unchanged file is
  * the same source; an edited one is a new version.
@@ -53,7 +73,11 @@ export async function openFileSource(path: string): Promise<DeclarationSource> {
     size: info.size,
     // createReadStream's `end` is inclusive; planned parts are never empty.
     openRange: (start, end) =>
-      createReadStream(absolute, { start, end: end - 1, highWaterMark: SOURCE_CHUNK_BYTES }),
+      exactly(
+        createReadStream(absolute, { start, end: end - 1, highWaterMark: SOURCE_CHUNK_BYTES }),
+        end - start,
+        path,
+      ),
     assertUnchanged: async () => {
       const now = await stat(absolute);
       if (fileVersion(now.size, now.mtimeMs) !== version) throw new SourceChangedError(path);

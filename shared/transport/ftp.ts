@@ -298,8 +298,16 @@ function endingAfterHandshake(source: Readable, dataSocket: () => Socket | undef
   return Readable.from(relay(), { objectMode: false });
 }
 
-function toEntry(info: FileInfo): RemoteEntry {
-  const name = info.name.slice(info.name.lastIndexOf('/') + 1);
+/**
+ * A listing entry of `folder`. A server may name entries by their path (`OUT/FO...`): that
+ * folder part is dropped. Any other slash is kept: `../../etc/passwd` or `x/FO.ACRF...` is not
+ * a file of this folder, and cut to its last part it would pass for one (another file's name).
+ */
+function toEntry(info: FileInfo, folder: string): RemoteEntry {
+  const slash = info.name.lastIndexOf('/');
+  const parent = info.name.slice(0, Math.max(slash, 0));
+  const inFolder = slash === -1 || parent === folder || parent.endsWith(`/${folder}`);
+  const name = inFolder ? info.name.slice(slash + 1) : info.name;
   const type =
     info.type === FileType.File ? 'file' : info.type === FileType.Directory ? 'directory' : 'other';
   return { name, size: info.size, type };
@@ -413,7 +421,9 @@ class FtpTransport implements Transport {
     return this.repeatable(context, async (client) => {
       try {
         const infos = await client.list(folder);
-        return infos.filter((info) => info.name !== '.' && info.name !== '..').map(toEntry);
+        return infos
+          .filter((info) => info.name !== '.' && info.name !== '..')
+          .map((info) => toEntry(info, folder));
       } catch (error) {
         if (isReply(error, 550)) {
           throw new TransportNotFoundError(`${context}: no such folder (${error.message})`, {
