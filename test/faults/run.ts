@@ -12,7 +12,7 @@ import { makeIdentity } from '../helpers/pki';
 import { startVsftpd, VSFTPD, type Vsftpd } from '../interop/vsftpd';
 import { INVARIANTS, type Violation } from './invariants';
 import { seededRandom } from './random';
-import { runSeed, type SeedOutcome } from './seed-run';
+import { emptyOutcome, runSeed, type SeedOutcome } from './seed-run';
 import { simulatorTarget, vsftpdTarget, type FaultTarget, type ServerKind } from './servers';
 
 const ALL_SERVERS: readonly ServerKind[] = ['simulator-ftp', 'simulator-sftp', 'vsftpd'];
@@ -42,26 +42,13 @@ async function withinLimit(
     timer = setTimeout(
       () =>
         resolve({
-          seed,
-          server,
-          sources: 0,
-          parts: 0,
-          deliveries: 0,
-          duplicatesDelivered: 0,
-          concurrentDeliveries: 0,
-          pulls: 0,
-          crashes: [],
-          proxyFaults: [],
-          launched: 0,
-          failed: 0,
-          responses: 0,
+          ...emptyOutcome(seed, server, log),
           violations: [
             {
               invariant: 'unsettled',
               detail: `the seed did not end within ${SEED_LIMIT_MS / 1000} s: something waits without a timeout`,
             },
           ],
-          log,
           durationMs: SEED_LIMIT_MS,
         }),
       SEED_LIMIT_MS,

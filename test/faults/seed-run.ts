@@ -59,6 +59,28 @@ export interface SeedOutcome {
   durationMs: number;
 }
 
+/** The outcome of a seed before anything ran: every count zero. */
+export function emptyOutcome(seed: number, server: string, log: string[]): SeedOutcome {
+  return {
+    seed,
+    server,
+    sources: 0,
+    parts: 0,
+    deliveries: 0,
+    duplicatesDelivered: 0,
+    concurrentDeliveries: 0,
+    pulls: 0,
+    crashes: [],
+    proxyFaults: [],
+    launched: 0,
+    failed: 0,
+    responses: 0,
+    violations: [],
+    log,
+    durationMs: 0,
+  };
+}
+
 /** A queued SQS message: the S3 event of one source. */
 interface Message {
   id: string;
@@ -330,22 +352,9 @@ export async function runSeed(
   const sources = writeSources(rng, seed, root, date);
   const largestPart = Math.max(...sources.map((source) => source.partSize));
   const outcome: SeedOutcome = {
-    seed,
-    server: target.kind,
+    ...emptyOutcome(seed, target.kind, log),
     sources: sources.length,
     parts: sources.reduce((sum, s) => sum + Math.ceil(s.bytes.length / s.partSize), 0),
-    deliveries: 0,
-    duplicatesDelivered: 0,
-    concurrentDeliveries: 0,
-    pulls: 0,
-    crashes: [],
-    proxyFaults: [],
-    launched: 0,
-    failed: 0,
-    responses: 0,
-    violations: [],
-    log,
-    durationMs: 0,
   };
   // "A response is never deleted from the server before it is stored": checked at each DELE.
   const guard = (transport: Transport): Transport =>

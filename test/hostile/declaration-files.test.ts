@@ -45,6 +45,7 @@ import {
   simulatorConnector,
   simulatorFiles,
   typedFailure,
+  serverFlags,
 } from './helpers/corpus';
 
 const today = todayInBrussels();
@@ -218,16 +219,7 @@ describe('hostile declaration files: sizes and kinds', () => {
         SENDER,
         '--env',
         'T',
-        '--host',
-        simulator.host,
-        '--port',
-        String(simulator.port),
-        '--user',
-        simulator.user,
-        '--password-env',
-        'FTP_PASSWORD',
-        '--ledger',
-        join(scratch.dir, 'dev-zero.sqlite'),
+        ...serverFlags(simulator, join(scratch.dir, 'dev-zero.sqlite')),
       ],
       { FTP_PASSWORD: simulator.password },
     );

@@ -31,6 +31,7 @@ import {
   simulatorConnector,
   simulatorFiles,
   typedFailure,
+  serverFlags,
 } from './helpers/corpus';
 
 const today = todayInBrussels();
@@ -288,24 +289,9 @@ describe('hostile names given to send', () => {
     const ledgerPath = join(scratch.dir, `ledger-${Math.random().toString(36).slice(2)}.sqlite`);
     const before = { source: fingerprint(file), server: simulatorFiles(simulator) };
     const judged = simulator.judgements.length;
-    const run = await cli(
-      [
-        'send',
-        file,
-        ...flags,
-        '--host',
-        simulator.host,
-        '--port',
-        String(simulator.port),
-        '--user',
-        simulator.user,
-        '--password-env',
-        'FTP_PASSWORD',
-        '--ledger',
-        ledgerPath,
-      ],
-      { FTP_PASSWORD: simulator.password },
-    );
+    const run = await cli(['send', file, ...flags, ...serverFlags(simulator, ledgerPath)], {
+      FTP_PASSWORD: simulator.password,
+    });
     // (2) nothing reached the transfer point; (3) the source is as it was, no set claimed
     expect(simulator.judgements).toHaveLength(judged);
     expect(simulatorFiles(simulator)).toEqual(before.server);

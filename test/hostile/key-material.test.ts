@@ -51,6 +51,7 @@ import {
   simulatorConnector,
   simulatorFiles,
   typedFailure,
+  serverFlags,
 } from './helpers/corpus';
 
 const SENDER = '123456';
@@ -364,16 +365,7 @@ describe('hostile signing material', () => {
         '--date',
         today,
         ...args,
-        '--host',
-        simulator.host,
-        '--port',
-        String(simulator.port),
-        '--user',
-        simulator.user,
-        '--password-env',
-        'FTP_PASSWORD',
-        '--ledger',
-        ledgerPath,
+        ...serverFlags(simulator, ledgerPath),
       ],
       { FTP_PASSWORD: simulator.password, ...env },
     );

@@ -25,7 +25,13 @@ import { localFolderStore } from '../../shared/store';
 import { cli } from '../helpers/cli';
 import { scratchDir } from '../helpers/pki';
 import { billionLaughs, externalEntity, nestingBomb } from './helpers/bombs';
-import { expectPrintable, sha256, simulatorConnector, typedFailure } from './helpers/corpus';
+import {
+  expectPrintable,
+  sha256,
+  simulatorConnector,
+  typedFailure,
+  serverFlags,
+} from './helpers/corpus';
 
 const scratch = scratchDir('onss-hostile-responses-');
 let simulator: Simulator;
@@ -275,16 +281,7 @@ describe('hostile responses pulled from the transfer point', () => {
         '--dest',
         dest,
         '--copy-foreign',
-        '--host',
-        simulator.host,
-        '--port',
-        String(simulator.port),
-        '--user',
-        simulator.user,
-        '--password-env',
-        'FTP_PASSWORD',
-        '--ledger',
-        join(parent, 'ledger.sqlite'),
+        ...serverFlags(simulator, join(parent, 'ledger.sqlite')),
       ],
       { FTP_PASSWORD: simulator.password },
     );

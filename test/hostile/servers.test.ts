@@ -21,7 +21,14 @@ import { ftpConnector, TransportError, type TransportConnector } from '../../sha
 import { cli } from '../helpers/cli';
 import { scratchDir } from '../helpers/pki';
 import { declarationXml } from '../simulator/helpers';
-import { expectPrintable, fingerprint, QUICK_RETRY, sha256, typedFailure } from './helpers/corpus';
+import {
+  expectPrintable,
+  fingerprint,
+  QUICK_RETRY,
+  sha256,
+  typedFailure,
+  serverFlags,
+} from './helpers/corpus';
 import {
   startScriptedFtp,
   type ScriptedFtpOptions,
@@ -307,16 +314,10 @@ describe('a server that lies to the puller', () => {
         'R',
         '--dest',
         dest,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(ftp.port),
-        '--user',
-        ftp.user,
-        '--password-env',
-        'FTP_PASSWORD',
-        '--ledger',
-        join(dest, 'ledger.sqlite'),
+        ...serverFlags(
+          { host: '127.0.0.1', port: ftp.port, user: ftp.user },
+          join(dest, 'ledger.sqlite'),
+        ),
         '--json',
       ],
       { FTP_PASSWORD: ftp.password },
@@ -356,16 +357,10 @@ describe('a server that lies to the puller', () => {
         'R',
         '--dest',
         dest,
-        '--host',
-        '127.0.0.1',
-        '--port',
-        String(ftp.port),
-        '--user',
-        ftp.user,
-        '--password-env',
-        'FTP_PASSWORD',
-        '--ledger',
-        join(dest, 'ledger.sqlite'),
+        ...serverFlags(
+          { host: '127.0.0.1', port: ftp.port, user: ftp.user },
+          join(dest, 'ledger.sqlite'),
+        ),
       ],
       { FTP_PASSWORD: ftp.password },
     );

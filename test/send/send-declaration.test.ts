@@ -80,6 +80,40 @@ const puts = (h: Harness) =>
   h.connector.calls.filter((c) => c.startsWith('put ')).map((c) => c.slice(4));
 const remote = (h: Harness) => [...h.server.files.keys()].sort();
 
+/**
+ * A first send whose GO fails with `faults` (GO_UNCERTAIN, the set left launching), on a ledger
+ * whose clock `pastLaunchLease` moves beyond the launch lease; `again` sends the same file anew.
+ */
+async function uncertainLaunch(
+  faults: (server: ReturnType<typeof memoryConnector>) => Fault[],
+): Promise<{
+  ledger: Ledger;
+  server: ReturnType<typeof memoryConnector>;
+  again: () => Promise<{ h: Harness; result: Awaited<ReturnType<typeof send>> }>;
+  path: string;
+  pastLaunchLease: () => void;
+}> {
+  let at = Date.now();
+  const ledger = createMemoryLedger({ now: () => new Date(at) });
+  const server = memoryConnector();
+  const path = declarationFile(dmfa());
+  await expect(send(harness(faults(server), ledger, server), path)).rejects.toMatchObject({
+    code: 'GO_UNCERTAIN',
+  });
+  return {
+    ledger,
+    server,
+    path,
+    pastLaunchLease: () => {
+      at += LAUNCH_LEASE_MS + 1;
+    },
+    again: async () => {
+      const h = harness([], ledger, server);
+      return { h, result: await send(h, path) };
+    },
+  };
+}
+
 describe('sendDeclaration', () => {
   it('sends a T declaration as FI then GO, and records it launched', async () => {
     const h = harness();
@@ -235,79 +269,58 @@ describe('sendDeclaration', () => {
   ])(
     'a GO whose fate is unknown ($title) waits for the launch lease, then goes once, when absent',
     async ({ error }) => {
-      let at = Date.now();
-      const ledger = createMemoryLedger({ now: () => new Date(at) });
-      const server = memoryConnector();
-      const first = harness([{ op: 'put', path: /GO\./, times: 1, error }], ledger, server);
-      const path = declarationFile(dmfa());
-      await expect(send(first, path)).rejects.toMatchObject({ code: 'GO_UNCERTAIN' });
-      const [record] = await ledger.list();
+      const first = await uncertainLaunch(() => [{ op: 'put', path: /GO\./, times: 1, error }]);
+      const [record] = await first.ledger.list();
       expect(record?.state).toBe('launching');
 
       // While the first run's launch lease runs, a second run touches nothing.
-      const early = harness([], ledger, server);
-      await expect(send(early, path)).rejects.toMatchObject({ code: 'LAUNCH_IN_PROGRESS' });
+      const early = harness([], first.ledger, first.server);
+      await expect(send(early, first.path)).rejects.toMatchObject({ code: 'LAUNCH_IN_PROGRESS' });
       expect(early.connector.calls).toEqual([]);
 
       // Once it has ended, the set is complete on the server without a GO: the GO goes, once.
-      at += LAUNCH_LEASE_MS + 1;
-      const later = harness([], ledger, server);
-      const result = await send(later, path);
+      first.pastLaunchLease();
+      const { h, result } = await first.again();
       expect(result).toMatchObject({
         resumed: true,
         record: { id: record?.id, state: 'launched' },
       });
-      expect(puts(later)).toEqual([expect.stringMatching(/\/GO\./)]);
-      expect(remote(later).filter((name) => name.includes('/GO.'))).toHaveLength(1);
-      await expect(send(harness([], ledger, server), path)).rejects.toMatchObject({
-        code: 'DUPLICATE_SOURCE',
-      });
+      expect(puts(h)).toEqual([expect.stringMatching(/\/GO\./)]);
+      expect(remote(h).filter((name) => name.includes('/GO.'))).toHaveLength(1);
+      await expect(first.again()).rejects.toMatchObject({ code: 'DUPLICATE_SOURCE' });
     },
   );
 
   it('a GO that arrived, though neither its reply nor a SIZE said so, is never sent again', async () => {
-    let at = Date.now();
-    const ledger = createMemoryLedger({ now: () => new Date(at) });
-    const server = memoryConnector();
-    const first = harness(
-      [
-        { op: 'put', path: /GO\./, times: 1, landAnyway: true },
-        { op: 'size', path: /GO\./, times: 1 },
-      ],
-      ledger,
-      server,
-    );
-    const path = declarationFile(dmfa());
-    await expect(send(first, path)).rejects.toMatchObject({ code: 'GO_UNCERTAIN' });
-    at += LAUNCH_LEASE_MS + 1;
-    const later = harness([], ledger, server);
-    const result = await send(later, path);
+    const first = await uncertainLaunch(() => [
+      { op: 'put', path: /GO\./, times: 1, landAnyway: true },
+      { op: 'size', path: /GO\./, times: 1 },
+    ]);
+    first.pastLaunchLease();
+    const { h, result } = await first.again();
     expect(result.record.state).toBe('launched');
-    expect(puts(later)).toEqual([]);
+    expect(puts(h)).toEqual([]);
   });
 
   it('a set the transfer point took away (its GO went out) is recorded launched, no GO sent', async () => {
-    let at = Date.now();
-    const ledger = createMemoryLedger({ now: () => new Date(at) });
-    const server = memoryConnector();
     // The GO lands, its reply is lost, and the server takes the set away at once: no SIZE
     // can find the GO any more.
-    const takenAway = (): Error => {
-      server.files.clear();
-      return new TransportConnectError('reset', {});
-    };
-    const first = harness(
-      [{ op: 'put', path: /GO\./, times: 1, landAnyway: true, error: takenAway }],
-      ledger,
-      server,
-    );
-    const path = declarationFile(dmfa());
-    await expect(send(first, path)).rejects.toMatchObject({ code: 'GO_UNCERTAIN' });
-    at += LAUNCH_LEASE_MS + 1;
-    const later = harness([], ledger, server);
-    const result = await send(later, path);
+    const first = await uncertainLaunch((server) => [
+      {
+        op: 'put',
+        path: /GO\./,
+        times: 1,
+        landAnyway: true,
+        error: () => {
+          server.files.clear();
+          return new TransportConnectError('reset', {});
+        },
+      },
+    ]);
+    first.pastLaunchLease();
+    const { h, result } = await first.again();
     expect(result.record.state).toBe('launched');
-    expect(puts(later)).toEqual([]);
+    expect(puts(h)).toEqual([]);
   });
 
   it('a resumed set keeps the plan it was claimed with, whatever the new flags say', async () => {

@@ -145,15 +145,35 @@ export interface EmulatedClients {
   close(): void;
 }
 
+/** The two secret values a function container reads, as Secrets Manager returns them. */
+export interface FunctionSecrets {
+  signing: string;
+  server: string;
+}
+
 /**
  * Clients as `createAwsClients` makes them, but S3 and DynamoDB on the emulators, and Secrets
  * Manager, EventBridge and SNS pointed nowhere and stubbed: the signing secret holds the
- * identity as PEM, the server secret the simulator's user and password.
+ * identity as PEM, the server secret the simulator's user and password (or the values given).
  */
 export function emulatedClients(
   emulators: Emulators,
-  secrets: { identity: Identity; simulator: Simulator },
+  given: { identity: Identity; simulator: Simulator } | FunctionSecrets,
 ): EmulatedClients {
+  const secrets: FunctionSecrets =
+    'signing' in given
+      ? given
+      : {
+          signing: formatSigningSecret({
+            format: 'pem',
+            privateKeyPem: given.identity.keyPem,
+            certificatePem: given.identity.certPem,
+          }),
+          server: JSON.stringify({
+            user: given.simulator.user,
+            password: given.simulator.password,
+          }),
+        };
   const nowhere = { endpoint: NOWHERE, region: REGION, credentials: DUMMY_CREDENTIALS };
   const clients: AwsClients = {
     s3: emulators.s3.client,
@@ -173,19 +193,12 @@ export function emulatedClients(
       $metadata: { httpStatusCode: 400 },
     }),
   );
-  secretsMock.on(GetSecretValueCommand, { SecretId: AWS_NAMES.signingSecretId }).resolves({
-    SecretString: formatSigningSecret({
-      format: 'pem',
-      privateKeyPem: secrets.identity.keyPem,
-      certificatePem: secrets.identity.certPem,
-    }),
-  });
-  secretsMock.on(GetSecretValueCommand, { SecretId: AWS_NAMES.serverSecretId }).resolves({
-    SecretString: JSON.stringify({
-      user: secrets.simulator.user,
-      password: secrets.simulator.password,
-    }),
-  });
+  secretsMock
+    .on(GetSecretValueCommand, { SecretId: AWS_NAMES.signingSecretId })
+    .resolves({ SecretString: secrets.signing });
+  secretsMock
+    .on(GetSecretValueCommand, { SecretId: AWS_NAMES.serverSecretId })
+    .resolves({ SecretString: secrets.server });
   const eventsMock = mockClient(clients.eventBridge);
   eventsMock
     .on(PutEventsCommand)

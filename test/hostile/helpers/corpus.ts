@@ -82,3 +82,28 @@ export function simulatorConnector(simulator: Simulator): TransportConnector {
 
 /** Upload retries of the send pipeline, short for the same reason. */
 export const QUICK_RETRY = { attempts: 2, baseDelayMs: 5, maxDelayMs: 10 } as const;
+
+/** The environment variable the CLI runs of the corpus take the FTP password from. */
+export const PASSWORD_VARIABLE = 'FTP_PASSWORD';
+
+/**
+ * The CLI flags that reach `simulator` over FTP, the password taken from
+ * PASSWORD_VARIABLE, with the ledger at `ledgerPath`.
+ */
+export function serverFlags(
+  simulator: Pick<Simulator, 'host' | 'port' | 'user'>,
+  ledgerPath: string,
+): string[] {
+  return [
+    '--host',
+    simulator.host,
+    '--port',
+    String(simulator.port),
+    '--user',
+    simulator.user,
+    '--password-env',
+    PASSWORD_VARIABLE,
+    '--ledger',
+    ledgerPath,
+  ];
+}

@@ -4,34 +4,20 @@
  * recorded; the send and pull work wired as their handlers wire it, with Powertools' real logger
  * and metrics (not the recording ones of the other emulator tests).
  */
-import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { mockClient } from 'aws-sdk-client-mock';
 import { readPullConfig, readSendConfig } from '../../../functions/config/environment';
 import { ENV_NAMES, METRIC_NAMES } from '../../../functions/config/names';
 import { createLogger, createMetrics, MetricUnit } from '../../../functions/observability';
 import type { PullDependencies } from '../../../functions/pull/process';
 import { commonPorts, pullPorts, sendPorts, type AwsClients } from '../../../functions/runtime';
 import type { SendDependencies } from '../../../functions/send/process';
+export type { FunctionSecrets } from '../../functions/helpers/emulated-aws';
 import type { Simulator } from '../../../shared/simulator';
 import {
-  AWS_NAMES,
+  emulatedClients,
   functionEnvironment,
   type Emulators,
+  type FunctionSecrets,
 } from '../../functions/helpers/emulated-aws';
-
-const REGION = 'eu-west-1';
-const DUMMY_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
-const NOWHERE = 'http://127.0.0.1:9';
-
-/** The two secret values a function container reads, as Secrets Manager would return them. */
-export interface FunctionSecrets {
-  signing: string;
-  server: string;
-}
 
 /** A function container's clients and what its stubbed services were given. */
 export interface StubbedAws {
@@ -47,54 +33,13 @@ export interface StubbedAws {
 
 /** Clients on the emulators, with Secrets Manager answering `secrets` and the rest recorded. */
 export function stubbedAws(emulators: Emulators, secrets: FunctionSecrets): StubbedAws {
-  const nowhere = { endpoint: NOWHERE, region: REGION, credentials: DUMMY_CREDENTIALS };
-  const clients: AwsClients = {
-    s3: emulators.s3.client,
-    dynamodb: new DynamoDBClient({
-      endpoint: emulators.dynamo.endpoint,
-      region: REGION,
-      credentials: DUMMY_CREDENTIALS,
-    }),
-    secrets: new SecretsManagerClient(nowhere),
-    eventBridge: new EventBridgeClient(nowhere),
-    sns: new SNSClient(nowhere),
-  };
-  const secretsMock = mockClient(clients.secrets);
-  secretsMock.on(GetSecretValueCommand).rejects(
-    Object.assign(new Error('Secrets Manager cannot find the specified secret.'), {
-      name: 'ResourceNotFoundException',
-      $metadata: { httpStatusCode: 400 },
-    }),
-  );
-  secretsMock
-    .on(GetSecretValueCommand, { SecretId: AWS_NAMES.signingSecretId })
-    .resolves({ SecretString: secrets.signing });
-  secretsMock
-    .on(GetSecretValueCommand, { SecretId: AWS_NAMES.serverSecretId })
-    .resolves({ SecretString: secrets.server });
-  const eventsMock = mockClient(clients.eventBridge);
-  eventsMock
-    .on(PutEventsCommand)
-    .callsFake(() => ({ FailedEntryCount: 0, Entries: [{ EventId: randomUUID() }] }));
-  const snsMock = mockClient(clients.sns);
-  snsMock.on(PublishCommand).callsFake(() => ({ MessageId: randomUUID() }));
-  const putEvents = () =>
-    eventsMock.commandCalls(PutEventsCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+  const aws = emulatedClients(emulators, secrets);
   return {
-    clients,
-    putEventsText: () => JSON.stringify(putEvents()),
-    publishedText: () =>
-      JSON.stringify(snsMock.commandCalls(PublishCommand).map((call) => call.args[0].input)),
-    eventCount: () => putEvents().length,
-    close() {
-      secretsMock.restore();
-      eventsMock.restore();
-      snsMock.restore();
-      clients.dynamodb.destroy();
-      clients.secrets.destroy();
-      clients.eventBridge.destroy();
-      clients.sns.destroy();
-    },
+    clients: aws.clients,
+    putEventsText: () => JSON.stringify(aws.putEvents()),
+    publishedText: () => JSON.stringify(aws.published()),
+    eventCount: () => aws.putEvents().length,
+    close: () => aws.close(),
   };
 }
 
