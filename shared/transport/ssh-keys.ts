@@ -160,7 +160,10 @@ function throughNode(text: string, passphrase: string | undefined): string {
     key = createPrivateKey(passphrase === undefined ? text : { key: text, passphrase });
   } catch (error) {
     const code = (error as { code?: unknown }).code;
-    if (code === 'ERR_MISSING_PASSPHRASE') {
+    // OpenSSL 3 may report a missing passphrase as an interrupted read: an encrypted PKCS#8
+    // key read without one is named for what it is.
+    const encrypted = /-----BEGIN ENCRYPTED PRIVATE KEY-----/.test(text);
+    if (code === 'ERR_MISSING_PASSPHRASE' || (encrypted && passphrase === undefined)) {
       throw new PrivateKeyError(
         'the private key is encrypted: give its passphrase',
         'missing-passphrase',

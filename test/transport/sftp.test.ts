@@ -179,6 +179,19 @@ describe('sftpConnector options', () => {
     expect(attempt).toThrow(message);
   });
 
+  it('names an encrypted PKCS#8 key given without its passphrase for what it is', () => {
+    const { privateKey } = generateKeyPairSync('ed25519', {
+      privateKeyEncoding: {
+        type: 'pkcs8',
+        format: 'pem',
+        cipher: 'aes-256-cbc',
+        passphrase: PASSPHRASE,
+      },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
+    expect(() => sftpConnector(options({ privateKey }))).toThrow(/encrypted: give its passphrase/);
+  });
+
   it('refuses an encrypted key without its passphrase, or with a wrong one, never quoting either', () => {
     const encrypted = utils.generateKeyPairSync('ed25519', {
       passphrase: PASSPHRASE,
