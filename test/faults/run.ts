@@ -125,6 +125,13 @@ async function main(): Promise<void> {
       );
     }
     vsftpd = await startVsftpd();
+    // vsftpd runs in its own process group: a run stopped from outside must not leave it up.
+    const server = vsftpd;
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        void server.stop().finally(() => process.exit(130));
+      });
+    }
   }
 
   const outcomes: SeedOutcome[] = [];
