@@ -22,7 +22,7 @@ import {
   SimulatorStoppedError,
   SimulatorTimeoutError,
 } from './errors';
-import { SimulatorFileSystem } from './file-system';
+import { SimulatorFileSystem, type FileSystemHooks } from './file-system';
 import { listenFtp } from './ftp-server';
 import { listenSftp } from './sftp-server';
 import type { ResolvedSftpSettings } from './sftp-settings';
@@ -160,19 +160,7 @@ class LocalTransferPoint implements Simulator {
       ...(settings.hostKeyAlgorithms ? { hostKeyAlgorithms: settings.hostKeyAlgorithms } : {}),
       user: this.user,
       authorizedKeys: settings.authorizedKeys,
-      hooks: {
-        takeDropAfter: () => {
-          const bytes = this.dropAfter;
-          this.dropAfter = undefined;
-          return bytes;
-        },
-        throttle: () => this.throttle,
-        track: (sink) => this.sinks.add(sink),
-        untrack: (sink) => this.sinks.delete(sink),
-        uploaded: (fsPath) => this.arrived(fsPath),
-        renamed: (fsPath) => this.arrived(fsPath),
-        interrupted: (fsPath) => this.interrupted(fsPath),
-      },
+      hooks: { ...this.uploadHooks(), uploaded: (fsPath) => this.arrived(fsPath) },
     });
   }
 
@@ -300,7 +288,12 @@ class LocalTransferPoint implements Simulator {
   }
 
   private fileSystemFor(connection: FtpConnection): SimulatorFileSystem {
-    return new SimulatorFileSystem(connection, this.root, {
+    return new SimulatorFileSystem(connection, this.root, this.uploadHooks());
+  }
+
+  /** What every upload obeys and reports, over FTP and SFTP alike. */
+  private uploadHooks(): FileSystemHooks {
+    return {
       takeDropAfter: () => {
         const bytes = this.dropAfter;
         this.dropAfter = undefined;
@@ -311,7 +304,7 @@ class LocalTransferPoint implements Simulator {
       untrack: (sink) => this.sinks.delete(sink),
       renamed: (fsPath) => this.arrived(fsPath),
       interrupted: (fsPath) => this.interrupted(fsPath),
-    });
+    };
   }
 
   /**
