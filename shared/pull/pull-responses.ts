@@ -107,6 +107,12 @@ export async function pullResponses(
   return report;
 }
 
+/** A failure of the run for the report: what failed, its code and its message. */
+function failureOf(id: string, error: unknown): PullReport['failed'][number] {
+  const { code, message } = error as { code?: string; message?: string };
+  return { id, code: code ?? 'PULL_FAILED', message: message ?? String(error) };
+}
+
 async function pullFolder(
   folder: ResponseFolder,
   request: PullRequest,
@@ -136,12 +142,7 @@ async function pullFolder(
       } catch (error) {
         // A file that cannot be copied (a name the transport refuses to fetch) stays where it
         // is; it must not keep the answers beside it from being pulled.
-        const { code, message } = error as { code?: string; message?: string };
-        report.failed.push({
-          id: `${folder}/${entry.name}`,
-          code: code ?? 'PULL_FAILED',
-          message: message ?? String(error),
-        });
+        report.failed.push(failureOf(`${folder}/${entry.name}`, error));
       }
     }
     await context.notifier.notify({
@@ -159,12 +160,7 @@ async function pullFolder(
     try {
       report.sets.push(await takeSet(set, folder, known, request, context, transport));
     } catch (error) {
-      const { code, message } = error as { code?: string; message?: string };
-      report.failed.push({
-        id: set.id,
-        code: code ?? 'PULL_FAILED',
-        message: message ?? String(error),
-      });
+      report.failed.push(failureOf(set.id, error));
     }
   }
 }

@@ -30,6 +30,22 @@ export function launchLease(setId: string): string {
   return `launch-${setId.toLowerCase().replace(/[^a-z0-9]/g, '-')}`;
 }
 
+/**
+ * Takes the launch lease of set `setId` for `owner` and resolves with its name; throws
+ * LaunchInProgressError while another run holds it.
+ */
+export async function takeLaunchLease(
+  ledger: Ledger,
+  setId: string,
+  owner: string,
+): Promise<string> {
+  const lease = launchLease(setId);
+  if (!(await ledger.acquireRunLease(lease, owner, LAUNCH_LEASE_MS))) {
+    throw new LaunchInProgressError(setId);
+  }
+  return lease;
+}
+
 /** Another run is launching the set (or died doing it and its lease has not ended yet). */
 export class LaunchInProgressError extends SendError {
   constructor(setId: string) {
@@ -100,10 +116,7 @@ export interface FinishLaunchInput {
  */
 export async function finishLaunch(input: FinishLaunchInput): Promise<DeclarationRecord> {
   const { ledger, plan, owner } = input;
-  const lease = launchLease(plan.setId);
-  if (!(await ledger.acquireRunLease(lease, owner, LAUNCH_LEASE_MS))) {
-    throw new LaunchInProgressError(plan.setId);
-  }
+  const lease = await takeLaunchLease(ledger, plan.setId, owner);
   try {
     const current = (await ledger.get(plan.setId)) ?? input.record;
     if (current.state !== 'launching') throw new DuplicateSourceError(current);

@@ -24,14 +24,7 @@ import {
 } from '../transport';
 import { BackgroundHash } from '../io/background-hash';
 import { ByteTap } from './byte-tap';
-import {
-  finishLaunch,
-  LAUNCH_LEASE_MS,
-  LaunchInProgressError,
-  launchLease,
-  markLaunched,
-  putGo,
-} from './launch';
+import { finishLaunch, markLaunched, putGo, takeLaunchLease } from './launch';
 import {
   DuplicateContentError,
   RemoteSizeMismatchError,
@@ -242,10 +235,7 @@ async function sendClaimed(
   await renew();
   // The launch lease covers `launching` to `launched`: a run finishing a set it finds
   // `launching` (this one's, had it died) waits for it, so no second GO can join this one.
-  const lease = launchLease(plan.setId);
-  if (!(await ledger.acquireRunLease(lease, owner, LAUNCH_LEASE_MS))) {
-    throw new LaunchInProgressError(plan.setId);
-  }
+  const lease = await takeLaunchLease(ledger, plan.setId, owner);
   await ledger.transition(
     plan.setId,
     'uploading',
