@@ -23,7 +23,10 @@ import { anomalyReport, largeNotification } from '../responses/generate';
 
 const MB = 1_000_000;
 const TARGET_BYTES = 300 * MB;
-const RSS_GROWTH_BOUND = 150 * MB;
+// Measured growth: +61 to +85 MB alone, +131 to +163 MB while CI's other test files load both
+// cores (heap and array buffers stay at ~35 MB each: the rest is the allocator's slack under
+// load). Buffering the file grows it by +626 MB. The bound sits between the two.
+const RSS_GROWTH_BOUND = 220 * MB;
 const HEAP_BOUND = 64;
 
 const { dir, cleanup } = scratchDir('onss-pull-large-');
