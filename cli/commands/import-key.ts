@@ -1,15 +1,9 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { OutputExistsError, writeFileAtomic } from '../../shared/local/atomic-file';
-import {
-  checkMaterial,
-  loadPemMaterial,
-  loadPkcs12Material,
-  MaterialUnreadableError,
-  type MaterialSummary,
-  type SigningMaterial,
-} from '../../shared/signing';
-import { formatSigningSecret, loadSigningSecret, type SigningSecret } from '../../shared/secrets';
+import { MaterialUnreadableError } from '../../shared/signing/errors';
+import type { MaterialSummary, SigningMaterial } from '../../shared/signing';
+import type { SigningSecret } from '../../shared/secrets';
 import {
   day,
   displayText,
@@ -56,10 +50,11 @@ function readInput(path: string, role: string): Buffer {
  * Reads the key files once, loads the material from those very bytes (so what is checked is
  * what is stored), and builds the signing secret in the shape the functions read.
  */
-function secretFromOptions(
+async function secretFromOptions(
   io: CliIo,
   options: ImportKeyOptions,
-): { secret: SigningSecret; material: SigningMaterial } {
+): Promise<{ secret: SigningSecret; material: SigningMaterial }> {
+  const { loadPemMaterial, loadPkcs12Material } = await import('../../shared/signing/material');
   const password = secretFromEnv(io, options.keyPasswordEnv);
   if (options.p12 !== undefined) {
     if (options.key !== undefined || options.cert !== undefined) {
@@ -156,7 +151,11 @@ export function registerImportKey(
       if (options.out !== undefined) {
         await refuseOutputOverInput(options.out, [options.key, options.cert, options.p12]);
       }
-      const { secret, material } = secretFromOptions(io, options);
+      const { secret, material } = await secretFromOptions(io, options);
+      const [{ checkMaterial }, { formatSigningSecret, loadSigningSecret }] = await Promise.all([
+        import('../../shared/signing/material'),
+        import('../../shared/secrets'),
+      ]);
       const summary = checkMaterial(material);
       const value = formatSigningSecret(secret);
       // What the functions will do with it: parse the JSON and load the material again.

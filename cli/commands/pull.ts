@@ -1,10 +1,6 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { openSqliteLedger } from '../../shared/ledger';
 import type { Environment } from '../../shared/names';
-import { consoleNotifier, fanOut, jsonLinesNotifier } from '../../shared/notify';
-import { PULL_RUN_LEASE, pullResponses, runExclusively } from '../../shared/pull';
-import { localFolderStore } from '../../shared/store';
 import { defaultLedgerPath } from '../defaults';
 import { displayText, EXIT, printJson, UsageError, type CliIo } from '../io';
 import { connectorFromFlags, withServerFlags, type ServerFlags } from './server-options';
@@ -47,7 +43,15 @@ export function registerPull(program: Command, io: CliIo, setExit: (code: number
     .option('--json', 'print the report as JSON')
     .action(async (flags: PullFlags) => {
       const envs = environments(flags.env);
-      const connector = connectorFromFlags(io, flags);
+      const [{ openSqliteLedger }, notify, pull, { localFolderStore }] = await Promise.all([
+        import('../../shared/ledger'),
+        import('../../shared/notify'),
+        import('../../shared/pull'),
+        import('../../shared/store'),
+      ]);
+      const { consoleNotifier, fanOut, jsonLinesNotifier } = notify;
+      const { PULL_RUN_LEASE, pullResponses, runExclusively } = pull;
+      const connector = await connectorFromFlags(io, flags);
       const ledger = openSqliteLedger(flags.ledger ?? defaultLedgerPath(io.env));
       const events = jsonLinesNotifier(join(flags.dest, 'events.jsonl'));
       const notifier = flags.json

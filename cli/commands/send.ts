@@ -1,8 +1,5 @@
 import type { Command } from 'commander';
-import { openSqliteLedger } from '../../shared/ledger';
-import { openFileSource } from '../../shared/send/source';
-import { sendDeclaration } from '../../shared/send/send-declaration';
-import { parseDigestAlgorithm, parseFsFormat, type SigningMaterial } from '../../shared/signing';
+import type { SigningMaterial } from '../../shared/signing';
 import { defaultLedgerPath } from '../defaults';
 import { asUsage, EXIT, printJson, type CliIo } from '../io';
 import { sendProgress } from '../progress';
@@ -43,11 +40,19 @@ export function registerSend(program: Command, io: CliIo, setExit: (code: number
     .action(async (file: string, flags: SendFlags) => {
       const declaration = declarationFrom(file, flags);
       const plan = planOptionsFrom(flags);
+      const [{ openSqliteLedger }, { openFileSource }, { sendDeclaration }, signing] =
+        await Promise.all([
+          import('../../shared/ledger'),
+          import('../../shared/send/source'),
+          import('../../shared/send/send-declaration'),
+          import('../../shared/signing'),
+        ]);
+      const { parseDigestAlgorithm, parseFsFormat } = signing;
       const digest = asUsage('--digest', () => parseDigestAlgorithm(flags.digest));
       const format = asUsage('--format', () => parseFsFormat(flags.format));
-      const connector = connectorFromFlags(io, flags);
+      const connector = await connectorFromFlags(io, flags);
       const material: SigningMaterial | undefined =
-        flags.key || flags.cert || flags.p12 ? loadMaterialFromOptions(io, flags) : undefined;
+        flags.key || flags.cert || flags.p12 ? await loadMaterialFromOptions(io, flags) : undefined;
       const ledger = openSqliteLedger(flags.ledger ?? defaultLedgerPath(io.env));
       const progress = sendProgress(!flags.json && io.isTerminal === true, (line) =>
         io.stderr(`onss-transfer: ${line}`),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { ftpConnector, sftpConnector, type TransportConnector } from '../../shared/transport';
+import type { sftpConnector as SftpConnector, TransportConnector } from '../../shared/transport';
 import { DEFAULT_PASSWORD_ENV } from '../defaults';
 import { secretFromEnv, UsageError, type CliIo } from '../io';
 
@@ -83,7 +83,12 @@ function protocolOf(value: string): (typeof PROTOCOLS)[number] {
  * The connector the flags describe; the password comes from the named variable. `--insecure`
  * is announced on stderr every time, so that it never goes unnoticed in a log.
  */
-export function connectorFromFlags(io: CliIo, flags: ServerFlags): TransportConnector {
+export async function connectorFromFlags(
+  io: CliIo,
+  flags: ServerFlags,
+): Promise<TransportConnector> {
+  // Loaded when a command connects: --help and the commands that do not stay fast to start.
+  const { ftpConnector, sftpConnector } = await import('../../shared/transport');
   const protocol = protocolOf(flags.protocol);
   const port = flags.port === undefined ? DEFAULT_PORTS[protocol] : Number(flags.port);
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -95,7 +100,7 @@ export function connectorFromFlags(io: CliIo, flags: ServerFlags): TransportConn
     flags.hostKeySha256 !== undefined && '--host-key-sha256',
     flags.trustOnFirstUse === true && '--trust-on-first-use',
   ].find((flag): flag is string => typeof flag === 'string');
-  if (protocol === 'sftp') return sftpConnectorFromFlags(io, flags, port);
+  if (protocol === 'sftp') return sftpConnectorFromFlags(io, flags, port, sftpConnector);
   if (sshFlag !== undefined) {
     throw new UsageError(`${sshFlag} is for SFTP: add --protocol sftp`);
   }
@@ -128,7 +133,12 @@ export function connectorFromFlags(io: CliIo, flags: ServerFlags): TransportConn
  * password from the named variables, the host key pinned or, with --trust-on-first-use,
  * accepted and printed so it can be pinned next time.
  */
-function sftpConnectorFromFlags(io: CliIo, flags: ServerFlags, port: number): TransportConnector {
+function sftpConnectorFromFlags(
+  io: CliIo,
+  flags: ServerFlags,
+  port: number,
+  sftpConnector: typeof SftpConnector,
+): TransportConnector {
   if (flags.caFile !== undefined || flags.insecure === true) {
     throw new UsageError(
       `${flags.caFile !== undefined ? '--ca-file' : '--insecure'} is for FTPS, not SFTP`,

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { parseDigestAlgorithm, parseFsFormat, signFile } from '../../shared/signing';
 import { writeFileAtomic } from '../../shared/local/atomic-file';
 import {
   asUsage,
@@ -41,10 +40,15 @@ export function registerSign(program: Command, io: CliIo, setExit: (code: number
     .option('--digest <alg>', 'sha256 or sha1 (deprecated); md5 is refused', 'sha256')
     .option('--json', 'print the result as JSON')
     .action(async (file: string, options: SignCommandOptions) => {
+      const [{ parseDigestAlgorithm }, { parseFsFormat }, { signFile }] = await Promise.all([
+        import('../../shared/signing/digest'),
+        import('../../shared/signing/fs-format'),
+        import('../../shared/signing/sign'),
+      ]);
       const format = asUsage('--format', () => parseFsFormat(options.format));
       const digest = asUsage('--digest', () => parseDigestAlgorithm(options.digest));
       await refuseOutputOverInput(options.out, [file, options.key, options.cert, options.p12]);
-      const material = loadMaterialFromOptions(io, options);
+      const material = await loadMaterialFromOptions(io, options);
       const result = await signFile(file, material, { format, digest });
       await writeFileAtomic(options.out, result.fs);
       const { signer } = result;

