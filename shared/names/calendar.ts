@@ -7,20 +7,26 @@ import { TRANSFER_POINT_TIME_ZONE } from './constants';
 const YMD = /^(\d{4})(\d{2})(\d{2})$/;
 const MS_PER_DAY = 86_400_000;
 
+/**
+ * Options of an Intl.DateTimeFormat for a calendar day in Brussels: the Gregorian calendar
+ * and Latin digits are pinned so a locale default cannot change them. Add the time fields for
+ * a time of day.
+ */
+export const BRUSSELS_DAY_OPTIONS: Readonly<Intl.DateTimeFormatOptions> = {
+  timeZone: TRANSFER_POINT_TIME_ZONE,
+  calendar: 'gregory',
+  numberingSystem: 'latn',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+};
+
 // One formatter for the process: building an Intl.DateTimeFormat is slow (about 14 ms, so it
 // is built on first use, not when a command that never reads a date starts) and it is
-// immutable. The Gregorian calendar and Latin digits are pinned so a locale default cannot
-// change them.
+// immutable.
 let brusselsDay: Intl.DateTimeFormat | undefined;
 function brusselsDayFormat(): Intl.DateTimeFormat {
-  brusselsDay ??= new Intl.DateTimeFormat('en-GB', {
-    timeZone: TRANSFER_POINT_TIME_ZONE,
-    calendar: 'gregory',
-    numberingSystem: 'latn',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-  });
+  brusselsDay ??= new Intl.DateTimeFormat('en-GB', BRUSSELS_DAY_OPTIONS);
   return brusselsDay;
 }
 

@@ -40,7 +40,7 @@ export {
   SetRuleError,
 } from './errors';
 export type { NameField } from './errors';
-export { daysBetween, isRealDate, todayInBrussels } from './calendar';
+export { BRUSSELS_DAY_OPTIONS, daysBetween, isRealDate, todayInBrussels } from './calendar';
 export {
   buildDeclarationName,
   checkDeclarationName,

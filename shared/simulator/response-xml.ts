@@ -4,7 +4,7 @@
  * functions: the same input gives the same bytes, which keeps them table-testable.
  */
 import { acrfCode } from '../errors';
-import { printableName, TRANSFER_POINT_TIME_ZONE } from '../names';
+import { BRUSSELS_DAY_OPTIONS, printableName } from '../names';
 import { RESPONSE_FORMS } from './constants';
 
 /** What an acknowledgement of receipt says about one GO. */
@@ -34,12 +34,7 @@ export interface NotificationContent {
 }
 
 const BRUSSELS_TIME = new Intl.DateTimeFormat('en-GB', {
-  timeZone: TRANSFER_POINT_TIME_ZONE,
-  calendar: 'gregory',
-  numberingSystem: 'latn',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
+  ...BRUSSELS_DAY_OPTIONS,
   hour: '2-digit',
   minute: '2-digit',
   second: '2-digit',
