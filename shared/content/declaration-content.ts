@@ -39,6 +39,21 @@ function formRuleFor(app: string): FormRule | undefined {
   return (FORM_IDENTIFICATION as Readonly<Record<string, FormRule>>)[app];
 }
 
+/** Bytes a declaration's head needs for {@link looksLikeXml}. */
+export const XML_SNIFF_BYTES = SNIFF_BYTES;
+
+function withoutBom(head: Buffer): Buffer {
+  return head.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? head.subarray(3) : head;
+}
+
+/**
+ * Whether a declaration whose first bytes are `head` is XML, and so gets
+ * the XML checks: its first character but blanks (after a UTF-8 BOM) is `<`.
+ */
+export function looksLikeXml(head: Buffer): boolean {
+  return withoutBom(head).toString('latin1').trimStart()[0] === '<';
+}
+
 /**
  * What saxes must read first to be where the fast path stopped: the start
  * tags of the open elements; a closed root; or, in the prolog, a blank that
@@ -150,9 +165,8 @@ export class DeclarationContentChecker {
   }
 
   private start(head: Buffer): void {
-    const body = head.subarray(0, UTF8_BOM.length).equals(UTF8_BOM) ? head.subarray(3) : head;
-    const first = body.toString('latin1').trimStart()[0];
-    if (first !== '<') {
+    const body = withoutBom(head);
+    if (!looksLikeXml(head)) {
       this.kind = 'other';
       return;
     }

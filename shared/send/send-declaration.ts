@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { pipeline, Readable } from 'node:stream';
-import { DeclarationContentChecker } from '../content';
+import { ContentRuleError, InspectionShortError } from '../content';
 import { OnssTransferError } from '../errors';
 import type { ClaimResult, DeclarationRecord, Ledger, SentFile } from '../ledger';
 import { DuplicateSourceError, LeaseLostError, STATE_STAGES } from '../ledger';
@@ -22,7 +22,6 @@ import {
   type Transport,
   type TransportConnector,
 } from '../transport';
-import { BackgroundHash } from '../io/background-hash';
 import { ByteTap } from './byte-tap';
 import { finishLaunch, markLaunched, putGo, takeLaunchLease } from './launch';
 import {
@@ -39,6 +38,7 @@ import {
   type SendPlan,
 } from './plan';
 import type { DeclarationSource } from './source';
+import { wholeSourceFor, type WholeSource } from './whole-source';
 
 /** The declaration's name fields; the others come from the source and the plan. */
 export interface DeclarationParams {
@@ -90,18 +90,6 @@ export interface SendResult {
   resumed: boolean;
   sha256: string;
   durationMs: number;
-}
-
-/** Consumers of the whole source, fed each byte exactly once even when a part is re-read. */
-interface WholeSource {
-  checker: DeclarationContentChecker;
-  /**
-   * SHA-256 of the whole source on a worker thread (the main thread hashes the parts),
-   * unless the single part's own digest already is it.
-   */
-  hash: BackgroundHash | undefined;
-  /** Offset up to which the source has been fed. */
-  fed: number;
 }
 
 /**
@@ -397,11 +385,7 @@ async function uploadParts(
   const algorithm = request.digest ?? DEFAULT_DIGEST;
   // With one part signed in SHA-256, the part's digest is the source's: no second hash.
   const partIsWhole = plan.nparts === 1 && algorithm === 'sha256';
-  const whole: WholeSource = {
-    checker: new DeclarationContentChecker(plan.key.app),
-    hash: partIsWhole ? undefined : new BackgroundHash('sha256'),
-    fed: 0,
-  };
+  const whole = wholeSourceFor(request.source, plan.key.app, !partIsWhole);
   try {
     return await uploadEachPart(
       request,
@@ -413,8 +397,14 @@ async function uploadParts(
       assertOwner,
       emit,
     );
+  } catch (error) {
+    // A refusal of bytes read apart from the upload's may be of another version of the file.
+    if (error instanceof ContentRuleError || error instanceof InspectionShortError) {
+      await request.source.assertUnchanged();
+    }
+    throw error;
   } finally {
-    await whole.hash?.destroy();
+    await whole.destroy();
   }
 }
 
@@ -448,7 +438,7 @@ async function uploadEachPart(
       role: 'FI',
       ...(digest.sha256 ? { sha256: digest.sha256 } : {}),
     });
-    if (whole.hash === undefined) sha256 = digest.hex;
+    sha256 = digest.hex; // the source's own when it is one part in SHA-256
     if (part.fs) {
       const signed = await signDigest(
         { algorithm, digest: digest.raw, size: part.size },
@@ -471,9 +461,7 @@ async function uploadEachPart(
       files.push({ name: part.fs, size: bytes.length, role: 'FS' });
     }
   }
-  whole.checker.end(); // the last rules need the whole document (a missing end tag...)
-  if (whole.hash) sha256 = (await whole.hash.digest()).toString('hex');
-  return { files, sha256 };
+  return { files, sha256: (await whole.finish()) ?? sha256 };
 }
 
 interface PartDigest {
@@ -500,21 +488,13 @@ async function uploadPart(
     plan,
     part.fi,
     () => {
-      // Each attempt reads the part again and hashes it afresh; the whole-source consumers
-      // only see bytes past what they were already fed, so each byte reaches them once.
+      // Each attempt reads the part again and hashes it afresh.
       const hash = createHash(DIGEST_ALGORITHMS[algorithm].node);
       let offset = part.start;
       const tap = new ByteTap((chunk) => {
         hash.update(chunk);
-        const end = offset + chunk.length;
-        let pending: Promise<void> | undefined;
-        if (end > whole.fed) {
-          const fresh = chunk.subarray(Math.max(0, whole.fed - offset));
-          whole.checker.write(fresh);
-          pending = whole.hash?.update(fresh);
-          whole.fed = end;
-        }
-        offset = end;
+        const pending = whole.see(chunk, offset);
+        offset += chunk.length;
         emit({ type: 'progress', name: part.fi, bytes: offset - part.start, total: part.size });
         return pending;
       });

@@ -18,6 +18,8 @@ export interface DeclarationSource {
   identity: SourceIdentity;
   /** The bare name of the source (a file name or the last part of a key). */
   name: string;
+  /** The absolute path of a local file: read apart from the upload, to check and hash it. */
+  localPath?: string;
   size: number;
   /** A stream of bytes `start` (inclusive) to `end` (exclusive). */
   openRange(start: number, end: number): Readable;
@@ -70,6 +72,7 @@ export async function openFileSource(path: string): Promise<DeclarationSource> {
   return {
     identity: { kind: 'file', id: absolute, version },
     name: basename(absolute),
+    localPath: absolute,
     size: info.size,
     // createReadStream's `end` is inclusive; planned parts are never empty.
     openRange: (start, end) =>
