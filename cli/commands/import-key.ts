@@ -54,14 +54,17 @@ async function secretFromOptions(
   io: CliIo,
   options: ImportKeyOptions,
 ): Promise<{ secret: SigningSecret; material: SigningMaterial }> {
-  const { loadPemMaterial, loadPkcs12Material } = await import('../../shared/signing/material');
+  const { loadPemMaterial } = await import('../../shared/signing/material');
   const password = secretFromEnv(io, options.keyPasswordEnv);
   if (options.p12 !== undefined) {
     if (options.key !== undefined || options.cert !== undefined) {
       throw new UsageError('give either --p12 or --key with --cert, not both');
     }
     const p12 = readInput(options.p12, 'PKCS#12');
-    const material = loadPkcs12Material(p12, password);
+    const material = (await import('../../shared/signing/pkcs12-material')).loadPkcs12Material(
+      p12,
+      password,
+    );
     return {
       material,
       secret: { format: 'pkcs12', pkcs12Base64: p12.toString('base64'), password: password ?? '' },

@@ -28,13 +28,16 @@ export async function loadMaterialFromOptions(
   options: KeyOptions,
 ): Promise<SigningMaterial> {
   // Loaded when a command signs, not when the CLI starts.
-  const { loadPemMaterial, loadPkcs12Material } = await import('../../shared/signing/material');
+  const { loadPemMaterial } = await import('../../shared/signing/material');
   const password = secretFromEnv(io, options.keyPasswordEnv);
   if (options.p12 !== undefined) {
     if (options.key !== undefined || options.cert !== undefined) {
       throw new UsageError('give either --p12 or --key with --cert, not both');
     }
-    return loadPkcs12Material(readInput(options.p12, 'PKCS#12'), password);
+    return (await import('../../shared/signing/pkcs12-material')).loadPkcs12Material(
+      readInput(options.p12, 'PKCS#12'),
+      password,
+    );
   }
   if (options.key === undefined || options.cert === undefined) {
     throw new UsageError('signing needs --key PEM and --cert PEM, or --p12 FILE');

@@ -2,6 +2,7 @@ export * from './errors';
 export * from './digest';
 export * from './fs-format';
 export * from './material';
+export * from './pkcs12-material';
 export { buildDetachedSignature, parseDetachedSignature, CMS_OIDS } from './cms';
 export type { ParsedSignature } from './cms';
 export * from './sign';
