@@ -1,23 +1,31 @@
 /**
- * `npm run bench:send`: a generated declaration (1 GiB by default, or
- * BENCH_SIZE_MB megabytes) sent by our CLI (FS signing on, so every part is
- * hashed, signed and uploaded in one pass) and by curl for the same bytes, over
- * each protocol of BENCH_PROTOCOLS (comma list, default ftp,ftps,sftp): FTP and
- * FTPS (TLS 1.3, `require_ssl_reuse`) to a local vsftpd, SFTP to a local OpenSSH
- * (internal-sftp, chroot, key login, pinned host key). Prints, per row, both
- * wall times (median of BENCH_RUNS), their ratio and our peak RSS. Two
- * declarations: records that are not XML (the transfer's own cost), on every
- * protocol, and a DmfA XML file (with the in-pass XML well-formedness and form
- * checks), over FTP only. Goal: ours at most 1.3 x curl's time, RSS under 150 MB.
+ * `npm run bench:send`: our send beside a reference client for the same bytes
+ * to the same local server, wall time (median of BENCH_RUNS) and our peak
+ * RSS, one row each (issue 15's table):
+ * - 1 GiB of records (not XML, the transfer's own cost) and 1 GiB of DmfA XML
+ *   (with the XML check) over FTP against `curl -T`;
+ * - the XML over FTPS (TLS 1.3, `require_ssl_reuse`) against
+ *   `curl --ssl-reqd`, and over SFTP against OpenSSH's `sftp -b` with the
+ *   cipher ssh2 picks (aes128-gcm);
+ * - 1.8 GB of DmfA XML (9 parts) over FTP;
+ * - the XML from an S3 object (s3rver on loopback) through the send
+ *   function's data path (ranged GETs) against `curl URL | curl -T -`;
+ * then the start-up of each Lambda bundle (esbuild, the stack's settings):
+ * a fresh `node` requiring it, against `node -e 0`.
+ * BENCH_SIZE_MB scales the 1 GiB rows (the big row keeps its 1.8 / 1.074
+ * ratio); BENCH_PROTOCOLS (default ftp,ftps,sftp) picks the protocols.
+ * Goal: ours at most 1.3 x the reference, RSS under 150 MB (10^6 bytes).
  * Needs root, Debian's vsftpd and OpenSSH server (`.ci/install-interop.sh`). Not a test.
  */
 import { randomBytes } from 'node:crypto';
 import {
   closeSync,
+  createReadStream,
   mkdtempSync,
   openSync,
   readdirSync,
   rmSync,
+  statSync,
   writeFileSync,
   writeSync,
 } from 'node:fs';
@@ -28,27 +36,36 @@ import { todayInBrussels } from '../shared/names';
 import { createSelfSigned } from '../shared/signing';
 import { startOpenSsh } from '../test/interop/openssh';
 import { startVsftpd } from '../test/interop/vsftpd';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { build } from 'esbuild';
+import { BUNDLE_TARGET } from '../infra/functions';
+import { OPTIONAL_NATIVE_MODULES, RUNTIME_PROVIDED_MODULES } from '../infra/constants';
+import { FUNCTION_ENTRIES } from '../infra/paths';
 import { median, timed, warmCache, writeRepeated, type Run } from './measure';
 
 const MIB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 1024) * MIB;
+// The largest declaration: 9 parts of (at most) 200 MB.
+const BIG_SIZE = Math.round((SIZE * 1.8e9) / (1024 * MIB));
 const CLI = join(__dirname, '..', 'cli', 'main.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const PROTOCOLS = ['ftp', 'ftps', 'sftp'] as const;
 type Protocol = (typeof PROTOCOLS)[number];
 
 /** Fixed-width records, as some older declaration formats are: not XML, so no XML check. */
-function writeRecords(path: string): void {
+function writeRecords(path: string, size: number): void {
   const block = Buffer.from(
     randomBytes(3 * MIB)
       .toString('base64')
       .slice(0, 4 * MIB),
   );
-  writeRepeated(path, block, SIZE);
+  writeRepeated(path, block, size);
 }
 
 /** A DmfA XML declaration of the wanted size: many workers in one employer declaration. */
-function writeXml(path: string): void {
+function writeXml(path: string, size: number): void {
   const date = todayInBrussels();
   const whole = sampleDmfaXml({ quarter: '20263', date, workers: 1 });
   const open = whole.indexOf('<NaturalPerson>');
@@ -63,29 +80,29 @@ function writeXml(path: string): void {
       Array.from({ length: Math.floor((4 * MIB) / person.length) }, () => person),
     );
     let written = head.length;
-    while (written + people.length + tail.length <= SIZE) written += writeSync(fd, people);
-    while (written + person.length + tail.length <= SIZE) written += writeSync(fd, person);
+    while (written + people.length + tail.length <= size) written += writeSync(fd, people);
+    while (written + person.length + tail.length <= size) written += writeSync(fd, person);
     writeSync(fd, tail);
   } finally {
     closeSync(fd);
   }
 }
 
-/** One protocol's local server, and how each column (curl, our CLI) reaches it. */
+/** One protocol's local server, and how each column (the reference, our CLI) reaches it. */
 interface Channel {
   protocol: Protocol;
   /** The reference command, as the table names it. */
   reference: string;
-  /** curl's options for this server (credentials, trust), before `-T file url`. */
-  curl: string[];
-  /** Where curl uploads. */
-  url: string;
+  /** The reference command uploading `file`: program and arguments. */
+  referenceCommand(file: string): [string, string[]];
   /** Our CLI's server flags. */
   flags: string[];
   /** What both columns add to the environment. */
   env: NodeJS.ProcessEnv;
   /** The upload folder on disk, emptied after every run. */
   uploads: string;
+  /** For FTP: what the S3 row's child needs (port, user, password). */
+  ftp?: { port: number; user: string; password: string; netrc: string };
 }
 
 /** What to undo at the end, last first: servers to stop, the scratch folder to remove. */
@@ -127,19 +144,26 @@ async function vsftpdChannel(dir: string, tls: boolean): Promise<Channel> {
   });
   const ca = join(dir, 'ftps-ca.pem');
   if (tls) writeFileSync(ca, server.caPem ?? '');
+  const curl = ['--netrc-file', netrc, ...(tls ? ['--ssl-reqd', '--tlsv1.3', '--cacert', ca] : [])];
+  const url = `ftp://127.0.0.1:${server.port}/INTEST/reference-upload`;
   return {
     protocol,
-    reference: tls ? 'curl --ssl-reqd --tlsv1.3 --cacert CA -T' : 'curl -T',
-    curl: ['--netrc-file', netrc, ...(tls ? ['--ssl-reqd', '--tlsv1.3', '--cacert', ca] : [])],
-    url: `ftp://127.0.0.1:${server.port}/INTEST/curl-upload`,
+    reference: tls ? '`curl --ssl-reqd --tlsv1.3 --cacert CA -T`' : '`curl -T`',
+    referenceCommand: (file) => ['curl', ['-sS', ...curl, '-T', file, url]],
     flags: [
       ...['--protocol', protocol, '--port', String(server.port), '--user', server.user],
       ...['--password-env', 'BENCH_FTP_PASSWORD', ...(tls ? ['--ca-file', ca] : [])],
     ],
     env: { BENCH_FTP_PASSWORD: server.password },
     uploads: join(server.root, 'INTEST'),
+    ...(tls
+      ? {}
+      : { ftp: { port: server.port, user: server.user, password: server.password, netrc } }),
   };
 }
+
+// The cipher ssh2 picks against OpenSSH: the reference runs with the same one.
+const SFTP_CIPHER = 'aes128-gcm@openssh.com';
 
 /** SFTP to OpenSSH (internal-sftp, ssh-rsa as the transfer point): key login, pinned host key. */
 async function opensshChannel(dir: string): Promise<Channel> {
@@ -149,18 +173,26 @@ async function opensshChannel(dir: string): Promise<Channel> {
   writeFileSync(key, server.keys.rsa, { mode: 0o600 });
   return {
     protocol: 'sftp',
-    reference: 'curl --key KEY --hostpubsha256 FP -T sftp://',
-    curl: [
-      ...['-u', `${server.user}:`, '--key', key],
-      // curl wants the fingerprint as padded base64, without OpenSSH's `SHA256:` prefix.
-      ...['--hostpubsha256', `${server.hostKeySha256.replace(/^SHA256:/, '')}=`],
-    ],
-    url: `sftp://127.0.0.1:${server.port}/INTEST/curl-upload`,
+    reference: `OpenSSH \`sftp -b\` (${SFTP_CIPHER})`,
+    referenceCommand: (file) => {
+      const batch = join(dir, 'sftp-batch');
+      writeFileSync(batch, `put ${file} /INTEST/reference-upload\n`);
+      return [
+        'sftp',
+        [
+          ...['-q', '-b', batch, '-i', key, '-P', String(server.port), '-c', SFTP_CIPHER],
+          // The server offers only the legacy ssh-rsa, as the transfer point; the reference
+          // trusts it blindly (our column pins its fingerprint).
+          ...['-o', 'HostKeyAlgorithms=+ssh-rsa', '-o', 'PubkeyAcceptedAlgorithms=ssh-rsa'],
+          ...['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'],
+          `${server.user}@127.0.0.1`,
+        ],
+      ];
+    },
     flags: [
       ...['--protocol', 'sftp', '--port', String(server.port), '--user', server.user],
       ...['--ssh-key', key, '--host-key-sha256', server.hostKeySha256],
     ],
-    // curl (libssh2) would otherwise read and add to the caller's ~/.ssh/known_hosts.
     env: { HOME: dir },
     uploads: join(server.root, 'INTEST'),
   };
@@ -187,83 +219,235 @@ function protocols(): Protocol[] {
   return PROTOCOLS.filter((known) => wanted.includes(known));
 }
 
-/**
- * One row, both columns through the same runner: curl, then our CLI (a fresh ledger each run:
- * the same file sent again would, rightly, be refused), each the median of RUNS, the uploads
- * and the ledger removed after every run.
- */
-function measureRow(
+/** Median of RUNS of a command, with `after` between runs. */
+function column(command: [string, string[]], env: NodeJS.ProcessEnv, after: () => void): Run {
+  return median(RUNS, () => timed(command[0], command[1], env), after);
+}
+
+/** One row's declaration: what it holds, how big, where it is read from. */
+interface RowSpec {
+  label: string;
+  content: 'records' | 'xml';
+  size: number;
+  protocol: Protocol;
+  source: 'file' | 's3';
+}
+
+const ROWS: RowSpec[] = [
+  { label: 'records (not XML)', content: 'records', size: SIZE, protocol: 'ftp', source: 'file' },
+  { label: 'DmfA XML', content: 'xml', size: SIZE, protocol: 'ftp', source: 'file' },
+  { label: 'DmfA XML', content: 'xml', size: SIZE, protocol: 'ftps', source: 'file' },
+  { label: 'DmfA XML', content: 'xml', size: SIZE, protocol: 'sftp', source: 'file' },
+  { label: 'DmfA XML', content: 'xml', size: BIG_SIZE, protocol: 'ftp', source: 'file' },
+  { label: 'DmfA XML from S3', content: 'xml', size: SIZE, protocol: 'ftp', source: 's3' },
+];
+
+/** Our column's command for a file row: the CLI, FS signing on, a fresh ledger each run. */
+function ourCli(
   channel: Channel,
   file: string,
-  dir: string,
+  ledger: string,
   signing: string[],
-): { curl: Run; ours: Run } {
-  const ledger = join(dir, 'ledger');
-  const env = { ...process.env, ONSS_TRANSFER_HOME: dir, ...channel.env };
-  const column = (command: string, args: string[]): Run =>
-    median(
-      RUNS,
-      () => timed(command, args, env),
-      () => {
-        for (const name of readdirSync(channel.uploads)) rmSync(join(channel.uploads, name));
-        rmSync(ledger, { recursive: true, force: true });
-      },
-    );
-  return {
-    curl: column('curl', ['-sS', ...channel.curl, '-T', file, channel.url]),
-    ours: column(process.execPath, [
+): [string, string[]] {
+  return [
+    process.execPath,
+    [
       ...[CLI, 'send', file, '--app', 'DMFA', '--sender', '123456', '--env', 'T', ...signing],
-      ...['--host', '127.0.0.1', ...channel.flags, '--ledger', join(ledger, 'ledger.sqlite')],
-      '--json',
-    ]),
+      ...['--host', '127.0.0.1', ...channel.flags, '--ledger', ledger, '--json'],
+    ],
+  ];
+}
+
+/** A row's two commands, the reference's name in the table and their environment. */
+interface Columns {
+  reference: [string, string[]];
+  referenceName: string;
+  ours: [string, string[]];
+  env: NodeJS.ProcessEnv;
+}
+
+/** A local S3 holding `file` as one object, and the S3 row's two commands. */
+async function s3Columns(channel: Channel, file: string, keys: [string, string]): Promise<Columns> {
+  const ftp = channel.ftp;
+  if (!ftp) throw new Error('the S3 row goes over FTP');
+  const bucket = 'outbox';
+  const server = spawn(process.execPath, [join(__dirname, 's3rver-process.js'), bucket], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  cleanups.push(async () => {
+    server.kill('SIGTERM');
+    if (server.exitCode === null) await once(server, 'exit');
+  });
+  const [port] = (await once(server.stdout, 'data')) as [Buffer];
+  const endpoint = `http://127.0.0.1:${port.toString().trim()}`;
+  const client = new S3Client({
+    endpoint,
+    region: 'eu-west-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+  const key = 'outbox/dmfa.xml';
+  await client.send(
+    new PutObjectCommand({
+      Bucket: bucket,
+      Key: key,
+      Body: createReadStream(file),
+      ContentLength: statSync(file).size,
+    }),
+  );
+  client.destroy();
+  const url = `${endpoint}/${bucket}/${key}`;
+  return {
+    reference: [
+      'sh',
+      [
+        '-c',
+        'curl -sS "$1" | curl -sS --netrc-file "$2" -T - "$3"',
+        'sh',
+        url,
+        ftp.netrc,
+        `ftp://127.0.0.1:${ftp.port}/INTEST/reference-upload`,
+      ],
+    ],
+    referenceName: '`curl S3-URL \\| curl -T -`',
+    ours: [process.execPath, [join(__dirname, 's3-send-child.js'), ...keys]],
+    env: {
+      BENCH_S3_ENDPOINT: endpoint,
+      BENCH_S3_BUCKET: bucket,
+      BENCH_S3_KEY: key,
+      BENCH_FTP_PORT: String(ftp.port),
+      BENCH_FTP_USER: ftp.user,
+      BENCH_FTP_PASSWORD: ftp.password,
+    },
   };
+}
+
+const MB = 1e6;
+
+/** Table cells of one measured row. */
+function rowCells(
+  spec: RowSpec,
+  channel: Channel,
+  referenceName: string,
+  reference: Run,
+  ours: Run,
+): string[] {
+  const ratio = ours.seconds / reference.seconds;
+  const rssMb = ours.rssMiB === undefined ? undefined : (ours.rssMiB * MIB) / MB;
+  const parts = Math.ceil(spec.size / 200e6);
+  return [
+    `${(spec.size / MB).toFixed(0)} MB ${spec.label}, ${parts} part${parts > 1 ? 's' : ''}`,
+    channel.protocol.toUpperCase(),
+    referenceName,
+    `${reference.seconds.toFixed(2)} s`,
+    `${ours.seconds.toFixed(2)} s`,
+    `${ratio.toFixed(2)}${ratio > 1.3 ? ' (goal <= 1.3)' : ''}`,
+    rssMb === undefined ? 'n/a' : `${rssMb.toFixed(0)} MB${rssMb >= 150 ? ' (goal < 150)' : ''}`,
+  ];
+}
+
+/** Start-up of each Lambda bundle: esbuild with the stack's settings, then `node` requiring it. */
+async function bundleRows(dir: string): Promise<string[]> {
+  const root = join(__dirname, '..', '..');
+  const lines: string[] = [];
+  const bare = column([process.execPath, ['-e', '0']], process.env, () => undefined);
+  lines.push(
+    `| \`node -e 0\` | ${bare.seconds.toFixed(3)} s | ${(((bare.rssMiB ?? 0) * MIB) / MB).toFixed(0)} MB |`,
+  );
+  for (const [name, entry] of Object.entries(FUNCTION_ENTRIES)) {
+    const outfile = join(dir, `${name}-bundle`, 'index.js');
+    await build({
+      entryPoints: [join(root, entry)],
+      outfile,
+      bundle: true,
+      platform: 'node',
+      format: 'cjs',
+      target: BUNDLE_TARGET,
+      minify: true,
+      mainFields: ['module', 'main'],
+      external: [...RUNTIME_PROVIDED_MODULES, ...OPTIONAL_NATIVE_MODULES],
+      logLevel: 'error',
+    });
+    const script = `const h = require(${JSON.stringify(outfile)}).handler; if (typeof h !== 'function') process.exit(3);`;
+    const run = column([process.execPath, ['-e', script]], process.env, () => undefined);
+    const kb = statSync(outfile).size / 1000;
+    lines.push(
+      `| ${name} function (${kb.toFixed(0)} kB) | ${run.seconds.toFixed(3)} s | ${(((run.rssMiB ?? 0) * MIB) / MB).toFixed(0)} MB |`,
+    );
+  }
+  return lines;
 }
 
 async function main(): Promise<void> {
   const wanted = protocols();
   const dir = mkdtempSync(join(tmpdir(), 'onss-bench-send-'));
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const channels: Channel[] = [];
+  const channels = new Map<Protocol, Channel>();
   for (const protocol of wanted) {
-    channels.push(await SETUPS[protocol](dir));
+    channels.set(protocol, await SETUPS[protocol](dir));
     await checkpoint();
   }
   const material = await createSelfSigned({ commonName: 'bench signer' });
-  writeFileSync(join(dir, 'key.pem'), material.privateKey.export({ format: 'pem', type: 'pkcs8' }));
-  writeFileSync(join(dir, 'cert.pem'), material.certificate.toString());
-  const signing = ['--sign-test', '--key', join(dir, 'key.pem'), '--cert', join(dir, 'cert.pem')];
+  const keyPath = join(dir, 'key.pem');
+  const certPath = join(dir, 'cert.pem');
+  writeFileSync(keyPath, material.privateKey.export({ format: 'pem', type: 'pkcs8' }));
+  writeFileSync(certPath, material.certificate.toString());
+  const signing = ['--sign-test', '--key', keyPath, '--cert', certPath];
 
-  const cell = (run: Run) => `${run.seconds.toFixed(2)} s`;
   const lines = [
-    `bench:send: ${(SIZE / MIB).toFixed(0)} MiB declaration, warm cache, median of ${RUNS}; ` +
-      `over ${wanted.join(', ').toUpperCase()} (vsftpd: FTP, FTPS; OpenSSH: SFTP; on 127.0.0.1)`,
-    '| declaration | protocol | reference | reference time | onss-transfer send | ratio | our peak RSS |',
+    `bench:send: warm cache, median of ${RUNS}; on 127.0.0.1 (vsftpd: FTP, FTPS; OpenSSH: SFTP)`,
+    '| declaration | protocol | reference | reference time | ours | ratio | our peak RSS |',
     '| --- | --- | --- | --- | --- | --- | --- |',
   ];
-  // The XML row measures our XML check, not the channel: over FTP only.
-  for (const [label, write, only] of [
-    ['records (not XML)', writeRecords, undefined],
-    ['DmfA XML', writeXml, 'ftp'],
-  ] as const) {
-    const rows = channels.filter((channel) => only === undefined || channel.protocol === only);
-    if (!rows.length) continue;
-    const file = join(dir, 'declaration');
-    write(file);
-    warmCache(file);
-    for (const channel of rows) {
-      const { curl, ours } = measureRow(channel, file, dir, signing);
-      const ratio = ours.seconds / curl.seconds;
-      const row = [
-        ...[label, channel.protocol.toUpperCase(), `\`${channel.reference}\``, cell(curl)],
-        ...[cell(ours), `${ratio.toFixed(2)}${ratio > 1.3 ? ' (goal <= 1.3)' : ''}`],
-        `${ours.rssMiB?.toFixed(0) ?? 'n/a'} MiB`,
-      ];
-      lines.push(`| ${row.join(' | ')} |`);
-      process.stderr.write(`bench:send: ${lines[lines.length - 1]}\n`);
-      await checkpoint();
+  const file = join(dir, 'declaration');
+  let written = '';
+  for (const spec of ROWS) {
+    const channel = channels.get(spec.protocol);
+    if (!channel) continue;
+    const content = `${spec.content}-${spec.size}`;
+    if (written !== content) {
+      (spec.content === 'xml' ? writeXml : writeRecords)(file, spec.size);
+      written = content;
     }
-    rmSync(file);
+    warmCache(file);
+    const ledger = join(dir, 'ledger');
+    const after = () => {
+      for (const name of readdirSync(channel.uploads)) rmSync(join(channel.uploads, name));
+      rmSync(ledger, { recursive: true, force: true });
+    };
+    const env = { ...process.env, ONSS_TRANSFER_HOME: dir, ...channel.env };
+    let commands: Columns;
+    if (spec.source === 's3') {
+      const s3 = await s3Columns(channel, file, [keyPath, certPath]);
+      timed(s3.reference[0], s3.reference[1], { ...env, ...s3.env }); // warm s3rver's file
+      after();
+      commands = { ...s3, env: { ...env, ...s3.env } };
+    } else {
+      commands = {
+        reference: channel.referenceCommand(file),
+        referenceName: channel.reference,
+        ours: ourCli(channel, file, join(ledger, 'ledger.sqlite'), signing),
+        env,
+      };
+    }
+    const reference = column(commands.reference, commands.env, after);
+    const ours = column(commands.ours, commands.env, after);
+    lines.push(
+      `| ${rowCells(spec, channel, commands.referenceName, reference, ours).join(' | ')} |`,
+    );
+    process.stderr.write(`bench:send: ${lines[lines.length - 1]}\n`);
+    await checkpoint();
   }
+  rmSync(file, { force: true });
+  lines.push(
+    '',
+    `Lambda bundles' start-up (a fresh \`node\` requiring the bundle, median of ${RUNS}):`,
+    '| process | wall time | peak RSS |',
+    '| --- | --- | --- |',
+    ...(await bundleRows(dir)),
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
