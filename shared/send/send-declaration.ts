@@ -386,11 +386,13 @@ async function uploadParts(
   // With one part signed in SHA-256, the part's digest is the source's: no second hash.
   const partIsWhole = plan.nparts === 1 && algorithm === 'sha256';
   const whole = wholeSourceFor(request.source, plan.key.app, !partIsWhole);
+  // The second session, for the parts of even rank, opened when the second part starts.
+  let second: Promise<Transport> | undefined;
   try {
     return await uploadEachPart(
       request,
       context,
-      transport,
+      { first: transport, second: () => (second ??= context.connector.connect()) },
       plan,
       whole,
       algorithm,
@@ -405,63 +407,119 @@ async function uploadParts(
     throw error;
   } finally {
     await whole.destroy();
+    await (await second?.catch(() => undefined))?.close();
   }
 }
 
+/** One part's outcome: its FI (and FS) as sent, and its digest in hex. */
+interface PartSent {
+  files: SentFile[];
+  hex: string;
+}
+
+/**
+ * Uploads every part, each FI then its FS, on two sessions taken in turn:
+ * part k+1 starts on the other session as soon as part k's bytes are all
+ * read, while the server closes part k's file and its FS goes up (on vsftpd
+ * a close costs tens of milliseconds a part). One part at a time per
+ * session; a failure waits for the other part in flight to settle before it
+ * is reported, so nothing is uploaded behind the removal of the set's files.
+ */
 async function uploadEachPart(
   request: SendRequest,
   context: SendContext,
-  transport: Transport,
+  sessions: { first: Transport; second: () => Promise<Transport> },
   plan: SendPlan,
   whole: WholeSource,
   algorithm: DigestAlgorithm,
   assertOwner: () => Promise<void>,
   emit: (event: SendEvent) => void,
 ): Promise<{ files: SentFile[]; sha256: string }> {
-  const files: SentFile[] = [];
-  let sha256 = '';
-  for (const part of plan.parts) {
-    await assertOwner(); // a run that lost the set uploads nothing more over another run's parts
-    const digest = await uploadPart(
-      request,
-      context,
-      transport,
-      plan,
-      part,
-      whole,
-      algorithm,
-      emit,
-    );
-    files.push({
+  const uploads: Promise<PartSent>[] = [];
+  try {
+    for (const [index, part] of plan.parts.entries()) {
+      if (index >= 2) await uploads[index - 2]; // its session is free again
+      await assertOwner(); // a run that lost the set uploads nothing more over another run's parts
+      const transport = index % 2 === 0 ? sessions.first : await sessions.second();
+      let read: () => void = () => undefined;
+      const allRead = new Promise<void>((resolve) => (read = resolve));
+      const upload = uploadPartAndSignature(
+        request,
+        context,
+        transport,
+        plan,
+        part,
+        whole,
+        algorithm,
+        emit,
+        read,
+      );
+      upload.catch(() => undefined); // awaited below, in order
+      uploads.push(upload);
+      await Promise.race([allRead, upload]);
+    }
+    const sent = await Promise.all(uploads);
+    const sha256 = (await whole.finish()) ?? (sent[sent.length - 1] as PartSent).hex;
+    return { files: sent.flatMap((part) => part.files), sha256 };
+  } catch (error) {
+    await Promise.allSettled(uploads);
+    throw error;
+  }
+}
+
+/** One part: its FI, then the FS made from the FI's digest, on one session. */
+async function uploadPartAndSignature(
+  request: SendRequest,
+  context: SendContext,
+  transport: Transport,
+  plan: SendPlan,
+  part: PlannedPart,
+  whole: WholeSource,
+  algorithm: DigestAlgorithm,
+  emit: (event: SendEvent) => void,
+  allRead: () => void,
+): Promise<PartSent> {
+  const digest = await uploadPart(
+    request,
+    context,
+    transport,
+    plan,
+    part,
+    whole,
+    algorithm,
+    emit,
+    allRead,
+  );
+  const files: SentFile[] = [
+    {
       name: part.fi,
       size: part.size,
       role: 'FI',
       ...(digest.sha256 ? { sha256: digest.sha256 } : {}),
-    });
-    sha256 = digest.hex; // the source's own when it is one part in SHA-256
-    if (part.fs) {
-      const signed = await signDigest(
-        { algorithm, digest: digest.raw, size: part.size },
-        context.material as SigningMaterial,
-        {
-          ...(request.fsFormat ? { format: request.fsFormat } : {}),
-          now: (context.now ?? (() => new Date()))(),
-        },
-      );
-      const bytes = Buffer.from(signed.fs, 'latin1');
-      await putWithRetry(
-        context,
-        transport,
-        plan,
-        part.fs,
-        () => Readable.from([bytes]),
-        bytes.length,
-        emit,
-      );
-      files.push({ name: part.fs, size: bytes.length, role: 'FS' });
-    }
+    },
+  ];
+  if (part.fs) {
+    const signed = await signDigest(
+      { algorithm, digest: digest.raw, size: part.size },
+      context.material as SigningMaterial,
+      {
+        ...(request.fsFormat ? { format: request.fsFormat } : {}),
+        now: (context.now ?? (() => new Date()))(),
+      },
+    );
+    const bytes = Buffer.from(signed.fs, 'latin1');
+    await putWithRetry(
+      context,
+      transport,
+      plan,
+      part.fs,
+      () => Readable.from([bytes]),
+      bytes.length,
+      emit,
+    );
+    files.push({ name: part.fs, size: bytes.length, role: 'FS' });
   }
-  return { files, sha256: (await whole.finish()) ?? sha256 };
+  return { files, hex: digest.hex };
 }
 
 interface PartDigest {
@@ -480,6 +538,7 @@ async function uploadPart(
   whole: WholeSource,
   algorithm: DigestAlgorithm,
   emit: (event: SendEvent) => void,
+  allRead: () => void,
 ): Promise<PartDigest> {
   let digest: PartDigest | undefined;
   await putWithRetry(
@@ -502,6 +561,7 @@ async function uploadPart(
         const raw = hash.digest();
         const hex = raw.toString('hex');
         digest = { raw, hex, sha256: algorithm === 'sha256' ? hex : undefined };
+        allRead();
       });
       // pipeline() destroys the file stream too when the upload gives up on the tap.
       return pipeline(request.source.openRange(part.start, part.end), tap, () => undefined);

@@ -32,6 +32,8 @@ export type ProxyFault =
     }
   /** Relay every connection at about `bytesPerSecond` (both ways) for `forMs` from arming. */
   | { kind: 'slow'; bytesPerSecond: number; forMs: number }
+  /** FTP mode only: the next time upload bytes flow on a data connection while another control connection waits for the end of its own upload (its data connection ended, the server's reply not yet come: the file closing), destroy that data connection. The send's second session meets this when part k+1 flows while part k closes. One-shot. */
+  | { kind: 'cut-overlapping' }
   /** FTP mode only: the next time the client sends `command` (an FTP verb, case-insensitive: STOR, RETR, LIST, MLSD, DELE, SIZE, RNFR, EPSV, PASV, USER, PASS, TYPE, CWD...), the proxy does not forward it and answers `${code} injected transient failure` itself; with 421 it then closes the control connection (and its data connections) like a server shutting down. One-shot. */
   | { kind: 'reply'; command: string; code: 421 | 425 | 426 | 450 | 451 | 452 };
 
@@ -85,12 +87,14 @@ type ByteFault = Extract<ProxyFault, { kind: 'cut' | 'stall' }>;
 type RefuseFault = Extract<ProxyFault, { kind: 'refuse' }>;
 type ReplyFault = Extract<ProxyFault, { kind: 'reply' }>;
 type SlowFault = Extract<ProxyFault, { kind: 'slow' }>;
+type OverlapFault = Extract<ProxyFault, { kind: 'cut-overlapping' }>;
 
 /** An armed fault and what is left of it. */
 type Armed =
   | { fault: ByteFault; remaining: number }
   | { fault: RefuseFault; remaining: number }
-  | { fault: ReplyFault };
+  | { fault: ReplyFault }
+  | { fault: OverlapFault };
 
 /** One relayed connection: the client's socket, the proxy's socket to the server. */
 interface Pair {
@@ -128,6 +132,8 @@ interface FtpControl {
   raw: boolean;
   /** A 421 was injected: the client's commands are no longer relayed. */
   shuttingDown: boolean;
+  /** An upload's data connection ended and the server has not answered yet (closing the file). */
+  closingUpload: boolean;
 }
 
 /** Splits a byte stream into lines (each with its own line ending), keeping every byte. */
@@ -180,6 +186,8 @@ function describe(fault: ProxyFault): string {
       return `slow ${fault.bytesPerSecond} B/s for ${fault.forMs} ms`;
     case 'reply':
       return `reply ${fault.command.toUpperCase()} ${fault.code}`;
+    case 'cut-overlapping':
+      return 'cut data up while another upload closes';
   }
 }
 
@@ -209,6 +217,9 @@ function checkFault(fault: ProxyFault, ftp: boolean): void {
           `fault proxy: bytesPerSecond must be > 0, got ${fault.bytesPerSecond}`,
         );
       }
+      return;
+    case 'cut-overlapping':
+      if (!ftp) throw new Error('fault proxy: cut-overlapping needs FTP mode (ftp: true)');
       return;
     case 'reply':
       if (!ftp) throw new Error('fault proxy: a reply fault needs FTP mode (ftp: true)');
@@ -383,6 +394,7 @@ class ProxyCore {
     }
     if (fault.kind === 'refuse') this.armed.push({ fault, remaining: fault.connections });
     else if (fault.kind === 'reply') this.armed.push({ fault });
+    else if (fault.kind === 'cut-overlapping') this.armed.push({ fault });
     else this.armed.push({ fault, remaining: fault.afterBytes });
   }
 
@@ -457,6 +469,7 @@ class ProxyCore {
             downChain: Promise.resolve(),
             raw: false,
             shuttingDown: false,
+            closingUpload: false,
           }
         : undefined;
     const pair: Pair = {
@@ -523,6 +536,8 @@ class ProxyCore {
     const ftp = pair.ftp;
     if (direction === 'up') {
       if (ftp !== undefined && !ftp.raw) pair.up.push(ftp.upLines.take());
+      const control = pair.channel === 'data' ? pair.control?.ftp : undefined;
+      if (control !== undefined) control.closingUpload = true;
       pair.up.end();
       return;
     }
@@ -573,6 +588,7 @@ class ProxyCore {
       return;
     }
     pair.down.push(line);
+    if (/^\d{3} /.test(line.toString('latin1'))) ftp.closingUpload = false; // a final reply
     if (line.toString('latin1').startsWith('234')) {
       // AUTH TLS accepted: what follows is TLS, which only the two ends can read. The server's
       // bytes already split into lines are behind this one in the chain; the partial line
@@ -646,6 +662,7 @@ class ProxyCore {
    * and direction: the bytes up to a fault's limit go out, then it fires.
    */
   transmit(leg: Leg, pair: Pair, data: Buffer): void {
+    if (pair.channel === 'data' && leg.direction === 'up' && this.overlapping(pair)) return;
     let rest = data;
     while (rest.length > 0) {
       const matching = this.armed.filter(
@@ -671,6 +688,20 @@ class ProxyCore {
       }
       if (pair.dead || pair.stalled) return;
     }
+  }
+
+  /** Fires an armed cut-overlapping on `pair` when another upload is closing; true if it did. */
+  private overlapping(pair: Pair): boolean {
+    const armed = this.armed.find((candidate) => candidate.fault.kind === 'cut-overlapping');
+    if (armed === undefined) return false;
+    const closing = [...this.pairs].some(
+      (other) => other !== pair.control && other.ftp?.closingUpload === true && !other.dead,
+    );
+    if (!closing) return false;
+    this.disarm(armed);
+    this.stats.fired.push(describe(armed.fault));
+    this.destroy(pair, true);
+    return true;
   }
 
   /** Turns a connection into a black hole for `forMs`, then destroys it. */

@@ -207,7 +207,9 @@ function summary(outcomes: readonly SeedOutcome[], seconds: number): string[] {
       `${declarations} declarations in ${sum((o) => o.parts)} parts, ${sum((o) => o.deliveries)} deliveries ` +
       `(${sum((o) => o.duplicatesDelivered)} duplicated, ${sum((o) => o.concurrentDeliveries)} concurrent), ` +
       `${sum((o) => o.pulls)} pulls, ${sum((o) => o.crashes.length)} crashes, ` +
-      `${sum((o) => o.proxyFaults.length)} network faults`,
+      `${sum((o) => o.proxyFaults.length)} network faults ` +
+      `(${sum((o) => o.proxyFaults.filter((f) => f.startsWith('cut data up while')).length)} ` +
+      'cutting a second session while a part closed)',
     `${INVARIANTS['launched-twice']}: duplicates: ${broken('launched-twice')} (${declarations} declarations)`,
     `${INVARIANTS['bad-set-launched']}: bad sets: ${broken('bad-set-launched')}`,
     `${INVARIANTS['unaccounted-source']}: unaccounted: ${broken('unaccounted-source')} ` +

@@ -224,6 +224,7 @@ function proxyFaults(rng: Random, raw: boolean, largestPart: number): ProxyFault
           afterBytes: rng.int(0, largestPart),
         }),
         () => ({ kind: 'cut', channel: 'data', direction: 'down', afterBytes: rng.int(0, 4_000) }),
+        () => ({ kind: 'cut-overlapping' }),
         () => ({
           kind: 'stall',
           channel: rng.pick(['control', 'data'] as const),

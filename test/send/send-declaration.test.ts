@@ -134,10 +134,21 @@ describe('sendDeclaration', () => {
     const partSize = Math.ceil(size / 4);
     const result = await send(h, path, { env: 'R', partSize });
     const set = `DMFA.123456.${today}.00001.R`;
-    expect(puts(h)).toEqual([
-      ...[1, 2, 3, 4].flatMap((i) => [`IN/FI.${set}.4.${i}`, `IN/FS.${set}.4.${i}`]),
-      `IN/GO.${set}.4`,
-    ]);
+    // Part k+1 flows while part k closes and its FS goes up (two sessions): the parts start in
+    // order, each FS follows its FI, and the GO comes last, once.
+    const order = puts(h);
+    expect([...order].sort()).toEqual(
+      [
+        ...[1, 2, 3, 4].flatMap((i) => [`IN/FI.${set}.4.${i}`, `IN/FS.${set}.4.${i}`]),
+        `IN/GO.${set}.4`,
+      ].sort(),
+    );
+    expect(order[order.length - 1]).toBe(`IN/GO.${set}.4`);
+    const at = (name: string) => order.indexOf(`IN/${name}`);
+    for (const i of [1, 2, 3, 4]) {
+      expect(at(`FS.${set}.4.${i}`)).toBeGreaterThan(at(`FI.${set}.4.${i}`));
+      if (i > 1) expect(at(`FI.${set}.4.${i}`)).toBeGreaterThan(at(`FI.${set}.4.${i - 1}`));
+    }
     const parts = [1, 2, 3, 4].map((i) => h.server.files.get(`IN/FI.${set}.4.${i}`) as Buffer);
     expect(Buffer.concat(parts).equals(readFileSync(path))).toBe(true);
     for (const i of [1, 2, 3, 4]) {

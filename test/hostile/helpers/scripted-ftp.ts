@@ -26,6 +26,8 @@ export interface ScriptedFtpOptions {
   size?: (path: string, actual: number | undefined) => number | undefined;
   /** What a download of `path` sends, given what the file holds. */
   download?: (path: string, content: Buffer) => Buffer;
+  /** How long closing an upload of `path` takes before its 226 (default 0: at once). */
+  closeMs?: (path: string) => number;
 }
 
 /** A running scripted server. */
@@ -147,6 +149,8 @@ export async function startScriptedFtp(
       const chunks: Buffer[] = [];
       socket.on('data', (chunk: Buffer) => chunks.push(chunk));
       await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      const closeMs = options.closeMs?.(path) ?? 0;
+      if (closeMs > 0) await new Promise((resolve) => setTimeout(resolve, closeMs));
       files.set(path, Buffer.concat(chunks));
       reply('226 Transfer complete');
     };
