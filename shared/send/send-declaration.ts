@@ -443,7 +443,7 @@ async function uploadEachPart(
       const transport = index % 2 === 0 ? sessions.first : await sessions.second();
       let read: () => void = () => undefined;
       const allRead = new Promise<void>((resolve) => (read = resolve));
-      const upload = uploadPartAndSignature(
+      const upload = uploadPartAndSignature({
         request,
         context,
         transport,
@@ -452,8 +452,8 @@ async function uploadEachPart(
         whole,
         algorithm,
         emit,
-        read,
-      );
+        allRead: read,
+      });
       upload.catch(() => undefined); // awaited below, in order
       uploads.push(upload);
       await Promise.race([allRead, upload]);
@@ -467,29 +467,25 @@ async function uploadEachPart(
   }
 }
 
+/** One part's upload: what it sends, where, and who sees its bytes. */
+interface PartJob {
+  request: SendRequest;
+  context: SendContext;
+  /** The session this part goes up on. */
+  transport: Transport;
+  plan: SendPlan;
+  part: PlannedPart;
+  whole: WholeSource;
+  algorithm: DigestAlgorithm;
+  emit: (event: SendEvent) => void;
+  /** Called once every byte of the FI was read (the next part may start). */
+  allRead: () => void;
+}
+
 /** One part: its FI, then the FS made from the FI's digest, on one session. */
-async function uploadPartAndSignature(
-  request: SendRequest,
-  context: SendContext,
-  transport: Transport,
-  plan: SendPlan,
-  part: PlannedPart,
-  whole: WholeSource,
-  algorithm: DigestAlgorithm,
-  emit: (event: SendEvent) => void,
-  allRead: () => void,
-): Promise<PartSent> {
-  const digest = await uploadPart(
-    request,
-    context,
-    transport,
-    plan,
-    part,
-    whole,
-    algorithm,
-    emit,
-    allRead,
-  );
+async function uploadPartAndSignature(job: PartJob): Promise<PartSent> {
+  const { request, context, transport, plan, part, algorithm, emit } = job;
+  const digest = await uploadPart(job);
   const files: SentFile[] = [
     {
       name: part.fi,
@@ -529,17 +525,8 @@ interface PartDigest {
   sha256: string | undefined;
 }
 
-async function uploadPart(
-  request: SendRequest,
-  context: SendContext,
-  transport: Transport,
-  plan: SendPlan,
-  part: PlannedPart,
-  whole: WholeSource,
-  algorithm: DigestAlgorithm,
-  emit: (event: SendEvent) => void,
-  allRead: () => void,
-): Promise<PartDigest> {
+async function uploadPart(job: PartJob): Promise<PartDigest> {
+  const { request, context, transport, plan, part, whole, algorithm, emit, allRead } = job;
   let digest: PartDigest | undefined;
   await putWithRetry(
     context,
