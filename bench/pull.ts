@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { openSqliteLedger } from '../shared/ledger';
 import { memoryNotifier } from '../shared/notify';
 import { pullResponses } from '../shared/pull';
-import { buildAcrfXml } from '../shared/simulator';
+import { buildAcrfXml } from '../transfer-point';
 import { createSelfSigned, signFile } from '../shared/signing';
 import { localFolderStore } from '../shared/store';
 import { ftpConnector } from '../shared/transport';

@@ -18,7 +18,7 @@ import { openSqliteLedger } from '../shared/ledger';
 import { todayInBrussels } from '../shared/names';
 import { sampleDmfaXml } from '../shared/demo/sample-dmfa';
 import { createSelfSigned } from '../shared/signing';
-import { startSimulator } from '../shared/simulator';
+import { startSimulator } from '../transfer-point';
 import { processIo, type CliIo } from './io';
 import { runCli } from './program';
 

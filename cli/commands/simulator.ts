@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import type { SimulatorOptions } from '../../shared/simulator';
+import type { SimulatorOptions } from '../../transfer-point';
 import { EXIT, secretFromEnv, UsageError, type CliIo } from '../io';
 
 interface SimulatorFlags {
@@ -101,7 +101,7 @@ export function registerSimulator(
         ...(flags.signTest ? { signatureRequiredFor: { T: true, S: true } } : {}),
         ...(flags.notiDelay ? { notificationDelayMs: Number(flags.notiDelay) } : {}),
       };
-      const { startSimulator } = await import('../../shared/simulator');
+      const { startSimulator } = await import('../../transfer-point');
       const simulator = await startSimulator(options);
       simulator.on('judged', (judgement) => {
         io.stdout(

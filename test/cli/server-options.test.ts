@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { INSECURE_WARNING } from '../../cli/commands/server-options';
 import { sampleDmfaXml } from '../../shared/demo/sample-dmfa';
 import { todayInBrussels } from '../../shared/names';
-import { createTlsIdentity, startSimulator, type Simulator } from '../../shared/simulator';
+import { createTlsIdentity, startSimulator, type Simulator } from '../../transfer-point';
 import { cli } from '../helpers/cli';
 import { scratchDir } from '../helpers/pki';
 

@@ -14,9 +14,9 @@ import {
   type Environment,
   type UploadFolder,
 } from '../../shared/names';
-import { buildAcrfXml, startSimulator, type Simulator } from '../../shared/simulator';
-import { judgeSet } from '../../shared/simulator/judge';
-import { findSetFiles, receivedContent, removeFiles } from '../../shared/simulator/set-files';
+import { buildAcrfXml, startSimulator, type Simulator } from '../../transfer-point';
+import { judgeSet } from '../../transfer-point/judge';
+import { findSetFiles, receivedContent, removeFiles } from '../../transfer-point/set-files';
 import { ftpConnector, sftpConnector, type TransportConnector } from '../../shared/transport';
 import type { Vsftpd } from '../interop/vsftpd';
 

@@ -24,7 +24,7 @@ import {
   type DeclarationSource,
   type PlanOptions,
 } from '../../shared/send';
-import { startSimulator, type Simulator } from '../../shared/simulator';
+import { startSimulator, type Simulator } from '../../transfer-point';
 import { startLocalS3, type LocalS3 } from '../functions/aws/helpers/local-s3';
 import {
   recordingLog,
@@ -36,7 +36,7 @@ import { ftpConnector } from '../../shared/transport';
 import { cli } from '../helpers/cli';
 import { faultyConnector, type Fault } from '../helpers/faulty-transport';
 import { makeIdentity, scratchDir, type Identity } from '../helpers/pki';
-import { declarationXml } from '../simulator/helpers';
+import { declarationXml } from '../transfer-point/helpers';
 import { billionLaughs, externalEntity, nestingBomb } from './helpers/bombs';
 import { startScriptedFtp, type ScriptedFtpServer } from './helpers/scripted-ftp';
 import {

@@ -15,7 +15,7 @@ import { createMemoryLedger, openSqliteLedger, type Ledger } from '../../shared/
 import { checkDeclarationName, NameRuleError, todayInBrussels } from '../../shared/names';
 import { memoryNotifier } from '../../shared/notify';
 import { declarationFromOutboxKey, OutboxKeyError } from '../../shared/send';
-import { startSimulator, type Simulator } from '../../shared/simulator';
+import { startSimulator, type Simulator } from '../../transfer-point';
 import {
   recordingLog,
   recordingMetrics,
@@ -24,7 +24,7 @@ import {
 } from '../functions/helpers/emulated-aws';
 import { cli } from '../helpers/cli';
 import { scratchDir } from '../helpers/pki';
-import { declarationXml } from '../simulator/helpers';
+import { declarationXml } from '../transfer-point/helpers';
 import {
   expectPrintable,
   fingerprint,

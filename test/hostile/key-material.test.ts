@@ -35,7 +35,7 @@ import {
   WeakKeyError,
   type SigningError,
 } from '../../shared/signing';
-import { startSimulator, type Simulator } from '../../shared/simulator';
+import { startSimulator, type Simulator } from '../../transfer-point';
 import {
   recordingLog,
   recordingMetrics,
@@ -44,7 +44,7 @@ import {
 } from '../functions/helpers/emulated-aws';
 import { cli } from '../helpers/cli';
 import { makeIdentity, scratchDir, writeP12, type Identity } from '../helpers/pki';
-import { declarationXml } from '../simulator/helpers';
+import { declarationXml } from '../transfer-point/helpers';
 import {
   expectPrintable,
   fingerprint,

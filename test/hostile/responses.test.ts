@@ -20,7 +20,7 @@ import {
   ResponseTooLargeError,
   type AcrfDocument,
 } from '../../shared/responses';
-import { buildZip, startSimulator, type Simulator } from '../../shared/simulator';
+import { buildZip, startSimulator, type Simulator } from '../../transfer-point';
 import { localFolderStore } from '../../shared/store';
 import { cli } from '../helpers/cli';
 import { scratchDir } from '../helpers/pki';

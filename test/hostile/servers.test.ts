@@ -20,7 +20,7 @@ import { localFolderStore } from '../../shared/store';
 import { ftpConnector, TransportError, type TransportConnector } from '../../shared/transport';
 import { cli } from '../helpers/cli';
 import { scratchDir } from '../helpers/pki';
-import { declarationXml } from '../simulator/helpers';
+import { declarationXml } from '../transfer-point/helpers';
 import {
   expectPrintable,
   fingerprint,

@@ -14,7 +14,7 @@ import {
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTlsIdentity } from '../../shared/simulator';
+import { createTlsIdentity } from '../../transfer-point';
 
 /**
  * What the interop harnesses (Debian's vsftpd and pure-ftpd, started by the tests themselves

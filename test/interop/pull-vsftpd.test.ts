@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createMemoryLedger } from '../../shared/ledger';
 import { memoryNotifier } from '../../shared/notify';
 import { pullResponses } from '../../shared/pull';
-import { buildAcrfXml } from '../../shared/simulator';
+import { buildAcrfXml } from '../../transfer-point';
 import { localFolderStore } from '../../shared/store';
 import { ftpConnector } from '../../shared/transport';
 import { scratchDir } from '../helpers/pki';

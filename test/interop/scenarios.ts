@@ -9,7 +9,7 @@ import { pullResponses } from '../../shared/pull';
 import { openFileSource } from '../../shared/send/source';
 import { sendDeclaration } from '../../shared/send/send-declaration';
 import { createSelfSigned, type SigningMaterial } from '../../shared/signing';
-import { buildAcrfXml, createTlsIdentity } from '../../shared/simulator';
+import { buildAcrfXml, createTlsIdentity } from '../../transfer-point';
 import { localFolderStore } from '../../shared/store';
 import { ftpConnector, type FtpConnectorOptions } from '../../shared/transport';
 import { faultyConnector, type Fault } from '../helpers/faulty-transport';

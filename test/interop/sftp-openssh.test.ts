@@ -9,7 +9,7 @@ import { memoryNotifier } from '../../shared/notify';
 import { pullResponses } from '../../shared/pull';
 import { openFileSource } from '../../shared/send/source';
 import { sendDeclaration } from '../../shared/send/send-declaration';
-import { buildAcrfXml } from '../../shared/simulator';
+import { buildAcrfXml } from '../../transfer-point';
 import { createSelfSigned, type SigningMaterial } from '../../shared/signing';
 import { localFolderStore } from '../../shared/store';
 import {

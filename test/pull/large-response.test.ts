@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PullReport } from '../../shared/pull';
 import { createSelfSigned, signFile } from '../../shared/signing';
-import { startSimulator, type Simulator } from '../../shared/simulator';
+import { startSimulator, type Simulator } from '../../transfer-point';
 import { scratchDir } from '../helpers/pki';
 import { anomalyReport, largeNotification } from '../responses/generate';
 

@@ -7,7 +7,7 @@ import { memoryNotifier } from '../../shared/notify';
 import { pullResponses } from '../../shared/pull';
 import { openFileSource, sendDeclaration } from '../../shared/send';
 import { createSelfSigned } from '../../shared/signing';
-import { SimulatorOptionsError, startSimulator, type Simulator } from '../../shared/simulator';
+import { SimulatorOptionsError, startSimulator, type Simulator } from '../../transfer-point';
 import { localFolderStore } from '../../shared/store';
 import { ftpConnector } from '../../shared/transport';
 import { scratchDir } from '../helpers/pki';

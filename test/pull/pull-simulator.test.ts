@@ -7,7 +7,7 @@ import { memoryNotifier } from '../../shared/notify';
 import { pullResponses } from '../../shared/pull';
 import { openFileSource, sendDeclaration } from '../../shared/send';
 import { createSelfSigned } from '../../shared/signing';
-import { startSimulator, type Simulator } from '../../shared/simulator';
+import { startSimulator, type Simulator } from '../../transfer-point';
 import { localFolderStore } from '../../shared/store';
 import { ftpConnector, type TransportConnector } from '../../shared/transport';
 import { faultyConnector, type Fault } from '../helpers/faulty-transport';

@@ -12,7 +12,7 @@ import {
   type UnpackLimits,
   type UnpackResult,
 } from '../../shared/pull';
-import { buildZip, type ZipEntrySpec } from '../../shared/simulator';
+import { buildZip, type ZipEntrySpec } from '../../transfer-point';
 import { localFolderStore } from '../../shared/store';
 import { scratchDir } from '../helpers/pki';
 

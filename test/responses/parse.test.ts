@@ -20,7 +20,7 @@ import type {
   ResponseParserOptions,
 } from '../../shared/responses';
 import type { DeclarationKey } from '../../shared/names';
-import { buildAcrfXml, buildNotificationXml } from '../../shared/simulator';
+import { buildAcrfXml, buildNotificationXml } from '../../transfer-point';
 import { scratchDir } from '../helpers/pki';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'responses');

@@ -39,7 +39,7 @@ import {
 } from '../../shared/secrets';
 import { openFileSource, sendDeclaration, type SendEvent } from '../../shared/send';
 import { loadPkcs12Material } from '../../shared/signing';
-import { certificateFingerprint, startSimulator, type Simulator } from '../../shared/simulator';
+import { certificateFingerprint, startSimulator, type Simulator } from '../../transfer-point';
 import { ftpConnector, sftpConnector } from '../../shared/transport';
 import { runCli } from '../../cli/program';
 import { captureIo, cli, type CliRun } from '../helpers/cli';

@@ -5,7 +5,7 @@ import { createMemoryLedger, type Ledger } from '../../shared/ledger';
 import { todayInBrussels } from '../../shared/names';
 import { openFileSource, sendDeclaration } from '../../shared/send';
 import { createSelfSigned, type SigningMaterial } from '../../shared/signing';
-import { startSimulator, type Simulator } from '../../shared/simulator';
+import { startSimulator, type Simulator } from '../../transfer-point';
 import { ftpConnector } from '../../shared/transport';
 import { scratchDir } from '../helpers/pki';
 

@@ -2,7 +2,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { createSelfSigned } from '../../shared/signing';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../../shared/simulator';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../transfer-point';
 import {
   ftpConnector,
   TransportTlsError,

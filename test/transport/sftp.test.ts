@@ -22,8 +22,8 @@ import {
   listenSftp,
   type SftpServerHandle,
   type SftpUploadHooks,
-} from '../../shared/simulator/sftp-server';
-import type { UploadSink } from '../../shared/simulator/upload-sink';
+} from '../../transfer-point/sftp-server';
+import type { UploadSink } from '../../transfer-point/upload-sink';
 import {
   authorizedKeyLine,
   classifySshError,

@@ -37,7 +37,7 @@ import {
 } from '../../../functions/runtime';
 import type { SendDependencies } from '../../../functions/send/process';
 import { formatSigningSecret } from '../../../shared/secrets';
-import type { Simulator } from '../../../shared/simulator';
+import type { Simulator } from '../../../transfer-point';
 import type { Transport, TransportConnector } from '../../../shared/transport';
 import { startLocalDynamoDb, type LocalDynamoDb } from '../aws/helpers/local-dynamodb';
 import { startLocalS3, type LocalS3 } from '../aws/helpers/local-s3';

@@ -16,7 +16,7 @@ import {
   startSimulator,
   type Judgement,
   type Simulator,
-} from '../../../shared/simulator';
+} from '../../../transfer-point';
 import { makeIdentity, type Identity } from '../../helpers/pki';
 import {
   AWS_NAMES,

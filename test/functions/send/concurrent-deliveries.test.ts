@@ -11,7 +11,7 @@ import { METRIC_NAMES } from '../../../functions/config/names';
 import { processSendBatch } from '../../../functions/send/process';
 import { sampleDmfaXml } from '../../../shared/demo/sample-dmfa';
 import { todayInBrussels } from '../../../shared/names';
-import { certificateFingerprint, startSimulator, type Simulator } from '../../../shared/simulator';
+import { certificateFingerprint, startSimulator, type Simulator } from '../../../transfer-point';
 import { makeIdentity, type Identity } from '../../helpers/pki';
 import {
   SENDER,

@@ -12,7 +12,7 @@ import { processSendBatch } from '../../../functions/send/process';
 import { sampleDmfaXml } from '../../../shared/demo/sample-dmfa';
 import type { Ledger } from '../../../shared/ledger';
 import { todayInBrussels } from '../../../shared/names';
-import { certificateFingerprint, startSimulator, type Simulator } from '../../../shared/simulator';
+import { certificateFingerprint, startSimulator, type Simulator } from '../../../transfer-point';
 import { makeIdentity, opensslVerify, scratchDir, type Identity } from '../../helpers/pki';
 import {
   AWS_NAMES,

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import type { OnssTransferError } from '../../../shared/errors';
-import { HOME_FOLDERS, type Simulator } from '../../../shared/simulator';
+import { HOME_FOLDERS, type Simulator } from '../../../transfer-point';
 import { ftpConnector, type TransportConnector } from '../../../shared/transport';
 
 /** An error class of the project, to check a failure against. */

@@ -11,7 +11,7 @@ import type { PullDependencies } from '../../../functions/pull/process';
 import { commonPorts, pullPorts, sendPorts, type AwsClients } from '../../../functions/runtime';
 import type { SendDependencies } from '../../../functions/send/process';
 export type { FunctionSecrets } from '../../functions/helpers/emulated-aws';
-import type { Simulator } from '../../../shared/simulator';
+import type { Simulator } from '../../../transfer-point';
 import {
   emulatedClients,
   functionEnvironment,

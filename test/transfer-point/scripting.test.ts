@@ -5,13 +5,13 @@
  */
 import { statSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { startSimulator } from '../../shared/simulator';
+import { startSimulator } from '../../transfer-point';
 import {
   SimulatorProcessingError,
   SimulatorStoppedError,
   SimulatorTimeoutError,
-} from '../../shared/simulator';
-import type { Simulator, SimulatorError } from '../../shared/simulator';
+} from '../../transfer-point';
+import type { Simulator, SimulatorError } from '../../transfer-point';
 import type { SigningMaterial } from '../../shared/signing';
 import { makeIdentity } from '../helpers/pki';
 import {

@@ -10,8 +10,8 @@ import { join } from 'node:path';
 import type { Client } from 'basic-ftp';
 import { parseResponseName } from '../../shared/names';
 import { signFile, verifyFile } from '../../shared/signing';
-import { startSimulator } from '../../shared/simulator';
-import type { Simulator } from '../../shared/simulator';
+import { startSimulator } from '../../transfer-point';
+import type { Simulator } from '../../transfer-point';
 import { makeIdentity, scratchDir } from '../helpers/pki';
 import type { Identity } from '../helpers/pki';
 import {

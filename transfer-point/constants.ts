@@ -2,8 +2,8 @@
  * Fixed facts of the local transfer point: its home layout, the identifiers its answers carry
  * and the defaults of its options. Shared by the server, the judge and the response writer.
  */
-import { ENVIRONMENTS } from '../names';
-import type { Environment, ResponseFolder, UploadFolder } from '../names';
+import { ENVIRONMENTS } from '../shared/names';
+import type { Environment, ResponseFolder, UploadFolder } from '../shared/names';
 
 /** A folder of the technical user's home, upload or response. */
 export type HomeFolder = UploadFolder | ResponseFolder;
@@ -56,4 +56,4 @@ export const SIMULATOR_DEFAULTS = {
 } as const;
 
 /** Largest FS file read; anything bigger is refused (125) unread. The signing module's bound. */
-export { MAX_FS_BYTES } from '../signing';
+export { MAX_FS_BYTES } from '../shared/signing';

@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { connect as connectTcp, type Socket } from 'node:net';
-import { startSimulator, type Simulator } from '../../shared/simulator';
+import { startSimulator, type Simulator } from '../../transfer-point';
 import { makeIdentity } from '../helpers/pki';
 import { connect, declarationXml, sequences, setNames, uploadAll } from './helpers';
 

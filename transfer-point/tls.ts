@@ -3,7 +3,7 @@
  * one given to it. The interop tests use the same certificate maker for vsftpd and pure-ftpd.
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { createSelfSigned } from '../signing';
+import { createSelfSigned } from '../shared/signing';
 import type { SimulatorTlsIdentity } from './types';
 
 /** Names a loopback server is reached by, besides the address it listens on. */

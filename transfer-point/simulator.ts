@@ -10,9 +10,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { FtpConnection } from 'ftp-srv';
-import { ENVIRONMENTS, todayInBrussels } from '../names';
-import type { Environment, UploadFolder } from '../names';
-import { acrfCode } from '../errors';
+import { ENVIRONMENTS, todayInBrussels } from '../shared/names';
+import type { Environment, UploadFolder } from '../shared/names';
+import { acrfCode } from '../shared/errors';
 import { ENVIRONMENT_OF_UPLOAD_FOLDER, HOME_FOLDERS, SIMULATOR_DEFAULTS } from './constants';
 import type { HomeFolder, SimulatorResponseType } from './constants';
 import {

@@ -7,7 +7,7 @@ import { X509Certificate } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import type { Client } from 'basic-ftp';
-import { SimulatorOptionsError, startSimulator, type Simulator } from '../../shared/simulator';
+import { SimulatorOptionsError, startSimulator, type Simulator } from '../../transfer-point';
 import { makeIdentity } from '../helpers/pki';
 import { connect, declarationXml, setNames, upload, uploadAll } from './helpers';
 

@@ -8,11 +8,11 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { writeFileAtomic } from '../local/atomic-file';
-import { buildResponseName } from '../names';
-import type { Environment } from '../names';
-import { signFile } from '../signing';
-import type { SigningMaterial } from '../signing';
+import { writeFileAtomic } from '../shared/local/atomic-file';
+import { buildResponseName } from '../shared/names';
+import type { Environment } from '../shared/names';
+import { signFile } from '../shared/signing';
+import type { SigningMaterial } from '../shared/signing';
 import type { SimulatorResponseType } from './constants';
 import { buildZip } from './zip';
 

@@ -8,7 +8,7 @@ import { Client } from 'basic-ftp';
 import { SaxesParser } from 'saxes';
 import { buildDeclarationName, todayInBrussels } from '../../shared/names';
 import type { Environment } from '../../shared/names';
-import type { Simulator } from '../../shared/simulator';
+import type { Simulator } from '../../transfer-point';
 
 /**
  * Opens a logged-in FTP session on the simulator (passive mode, as the product does); over

@@ -3,7 +3,7 @@
  * wait that timed out, a response it could not write), never about a declaration: a bad
  * declaration is not an error here but a verdict with ACRF codes.
  */
-import { OnssTransferError } from '../errors';
+import { OnssTransferError } from '../shared/errors';
 
 /** Stable codes of the simulator's own failures; part of the contract, never renamed. */
 export const SIMULATOR_CODES = {

@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readFileChunks } from '../io/read-file-chunks';
-import { DECLARATION_FIELD_COUNT } from '../names';
-import type { DeclarationPrefix } from '../names';
+import { readFileChunks } from '../shared/io/read-file-chunks';
+import { DECLARATION_FIELD_COUNT } from '../shared/names';
+import type { DeclarationPrefix } from '../shared/names';
 
 /** The prefix and set key of a name shaped like a declaration name, read from its text. */
 export interface SetMember {

@@ -7,10 +7,10 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ContentRuleError, DeclarationContentChecker } from '../content';
-import type { ContentSummary } from '../content';
-import { OnssTransferError } from '../errors';
-import { readFileChunks } from '../io/read-file-chunks';
+import { ContentRuleError, DeclarationContentChecker } from '../shared/content';
+import type { ContentSummary } from '../shared/content';
+import { OnssTransferError } from '../shared/errors';
+import { readFileChunks } from '../shared/io/read-file-chunks';
 import {
   buildDeclarationName,
   checkDeclarationName,
@@ -18,9 +18,9 @@ import {
   checkFileSize,
   FileRuleError,
   signatureRequired,
-} from '../names';
-import type { DeclarationKey, NameRules, UploadFolder } from '../names';
-import { decodeFs, parseDetachedSignature, verifyFile } from '../signing';
+} from '../shared/names';
+import type { DeclarationKey, NameRules, UploadFolder } from '../shared/names';
+import { decodeFs, parseDetachedSignature, verifyFile } from '../shared/signing';
 import { MAX_FS_BYTES } from './constants';
 import type { ResolvedSimulatorOptions } from './options';
 import { findSetFiles } from './set-files';

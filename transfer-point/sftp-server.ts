@@ -37,7 +37,7 @@ import {
   type ServerHostKeyAlgorithm,
   type SFTPWrapper,
 } from 'ssh2';
-import { sshFingerprint } from '../transport/ssh-keys';
+import { sshFingerprint } from '../shared/transport/ssh-keys';
 import { UploadSink } from './upload-sink';
 
 /** SFTP status codes (draft-ietf-secsh-filexfer-02). */

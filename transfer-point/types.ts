@@ -2,8 +2,8 @@
  * The shapes of the local transfer point: its options, the verdicts it records, the events it
  * emits and the handle `startSimulator` returns.
  */
-import type { Environment, NameRules, ResponseFolder, UploadFolder } from '../names';
-import type { SigningMaterial } from '../signing';
+import type { Environment, NameRules, ResponseFolder, UploadFolder } from '../shared/names';
+import type { SigningMaterial } from '../shared/signing';
 import type { HomeFolder } from './constants';
 import type { SimulatorError } from './errors';
 import type { ReceivedContent } from './set-files';

@@ -9,7 +9,7 @@ import {
   loadPrivateKey,
   PrivateKeyError,
   sshFingerprint,
-} from '../transport/ssh-keys';
+} from '../shared/transport/ssh-keys';
 import { SimulatorOptionsError } from './errors';
 import type { SimulatorSftpSettings } from './types';
 

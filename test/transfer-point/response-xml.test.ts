@@ -3,10 +3,10 @@
  * name is read as a member of a set.
  */
 import { X509Certificate } from 'node:crypto';
-import { buildAcrfXml, buildNotificationXml, normalizeFingerprint } from '../../shared/simulator';
-import { certificateFingerprint } from '../../shared/simulator';
-import { formCreationStamp } from '../../shared/simulator/response-xml';
-import { setMemberOf } from '../../shared/simulator/set-files';
+import { buildAcrfXml, buildNotificationXml, normalizeFingerprint } from '../../transfer-point';
+import { certificateFingerprint } from '../../transfer-point';
+import { formCreationStamp } from '../../transfer-point/response-xml';
+import { setMemberOf } from '../../transfer-point/set-files';
 import { makeIdentity } from '../helpers/pki';
 import { readXml } from './helpers';
 

@@ -3,8 +3,8 @@
  * acknowledgement of receipt (root `ACRF`) and a notification (root `NOTIFICATION`). Pure
  * functions: the same input gives the same bytes, which keeps them table-testable.
  */
-import { acrfCode } from '../errors';
-import { BRUSSELS_DAY_OPTIONS, printableName } from '../names';
+import { acrfCode } from '../shared/errors';
+import { BRUSSELS_DAY_OPTIONS, printableName } from '../shared/names';
 import { RESPONSE_FORMS } from './constants';
 
 /** What an acknowledgement of receipt says about one GO. */

@@ -15,8 +15,8 @@ import {
   SIMULATOR_CODES,
   SimulatorOptionsError,
   startSimulator,
-} from '../../shared/simulator';
-import type { NotificationRecord, Simulator, SimulatorOptions } from '../../shared/simulator';
+} from '../../transfer-point';
+import type { NotificationRecord, Simulator, SimulatorOptions } from '../../transfer-point';
 import { makeIdentity, scratchDir } from '../helpers/pki';
 import type { Identity } from '../helpers/pki';
 import { connect, declarationXml, readXml, sequences, setNames, uploadAll } from './helpers';
