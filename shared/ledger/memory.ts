@@ -1,6 +1,8 @@
 /**
  * A ledger held in memory, with the same rules as the SQLite one (both call ./rules). Meant for
  * fast tests of the send pipeline and for dry runs; it forgets everything when the process ends.
+ * Small enough to stay one file; its methods are grouped under the names of the SQLite and
+ * DynamoDB adapters' parts (sequences, claims, transitions, lookups, responses, run-leases).
  */
 import type { Environment } from '../names';
 import { DeclarationNotFoundError, LedgerClosedError, ResponseNotFoundError } from './errors';
@@ -63,6 +65,8 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
     responses.find((record) => record.id === id);
 
   return {
+    // Sequences
+
     async nextSequence(sender: string, date: string, env: Environment): Promise<string> {
       open();
       validateSequenceScope(sender, date, env);
@@ -79,6 +83,8 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
       counters.set(scope, last);
       return seq;
     },
+
+    // Claims
 
     async claim(request, claimOptions) {
       open();
@@ -109,6 +115,8 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
       return { record: copy(decision.record), resumed: false };
     },
 
+    // Transitions
+
     async transition(id, from, to, patch, transitionOptions) {
       open();
       const expected = checkTransitionCall(from, to);
@@ -137,6 +145,8 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
       replace(next, stored);
       return copy(next);
     },
+
+    // Lookups
 
     async get(id) {
       open();
@@ -182,6 +192,8 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
       return byCreation(records.filter((r) => matchesListFilter(r, normalized))).map(copy);
     },
 
+    // Responses
+
     async recordResponse(request) {
       open();
       const record = buildResponseRecord(request, now());
@@ -215,6 +227,8 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
         .sort((a, b) => (a.storedAt < b.storedAt ? -1 : a.storedAt > b.storedAt ? 1 : 0))
         .map(copy);
     },
+
+    // Run leases
 
     async acquireRunLease(name, owner, leaseMs) {
       open();

@@ -1,0 +1,87 @@
+/** The answers a set records: tickets, acknowledgements (ACRF) and notifications. */
+import { LedgerRequestError } from '../errors';
+import type { Acknowledgement, NotificationOutcome } from '../types';
+import { parseResponseSetId } from './responses';
+import { CONTROL, checkBoolean, checkObject, checkText, normalizeIso } from './values';
+
+/**
+ * Longest ticket number the ledger records. The transfer point documents at most 20 characters;
+ * the margin keeps an unexpected but real ticket, while a parser that hands over a whole
+ * element's text by mistake is still refused.
+ */
+export const MAX_TICKET_LENGTH = 64;
+
+/**
+ * Checks a ticket number (an answer's ReferenceNbr) and returns it: a non-empty string of at most
+ * MAX_TICKET_LENGTH characters, without surrounding blanks or control characters. Tickets are a
+ * look-up key (findByTicket), so a ticket with a stray space would never be found again.
+ */
+export function validateTicket(ticket: string): string {
+  if (
+    typeof ticket !== 'string' ||
+    ticket.length === 0 ||
+    ticket.length > MAX_TICKET_LENGTH ||
+    ticket.trim() !== ticket ||
+    CONTROL.test(ticket)
+  ) {
+    throw new LedgerRequestError(
+      `ticket ${JSON.stringify(ticket)} is not 1 to ${MAX_TICKET_LENGTH} printable characters ` +
+        'without surrounding blanks',
+    );
+  }
+  return ticket;
+}
+
+/**
+ * Checks an acknowledgement and returns a normalized copy (only the known fields, `at` as
+ * `toISOString()`), so what is stored is exactly what the type says.
+ */
+export function validateAcknowledgement(id: string, value: Acknowledgement): Acknowledgement {
+  checkObject(value, `${id}: the acknowledgement`);
+  const errors: unknown = value.errors;
+  if (!Array.isArray(errors) || errors.some((e) => typeof e !== 'string' || e.length === 0)) {
+    throw new LedgerRequestError(`${id}: acknowledgement.errors is not a list of error ids`);
+  }
+  const copy: Acknowledgement = {
+    accepted: checkBoolean(value.accepted, `${id}: acknowledgement.accepted`),
+    errors: [...(errors as string[])],
+    response: parseResponseSetIdOf(value.response, `${id}: acknowledgement.response`),
+    at: normalizeIso(value.at, `${id}: acknowledgement.at`),
+  };
+  if (value.ticket !== undefined) copy.ticket = validateTicket(value.ticket);
+  return copy;
+}
+
+/** Checks a notification outcome and returns a normalized copy, as validateAcknowledgement. */
+export function validateNotification(id: string, value: NotificationOutcome): NotificationOutcome {
+  checkObject(value, `${id}: the notification`);
+  const count = value.anomalyCount;
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new LedgerRequestError(
+      `${id}: notification.anomalyCount ${String(count)} is not a count`,
+    );
+  }
+  const copy: NotificationOutcome = {
+    result: checkText(value.result, `${id}: notification.result`),
+    accepted: checkBoolean(value.accepted, `${id}: notification.accepted`),
+    withAnomalies: checkBoolean(value.withAnomalies, `${id}: notification.withAnomalies`),
+    anomalyCount: count,
+    response: parseResponseSetIdOf(value.response, `${id}: notification.response`),
+    at: normalizeIso(value.at, `${id}: notification.at`),
+  };
+  if (value.ticket !== undefined) copy.ticket = validateTicket(value.ticket);
+  return copy;
+}
+
+// A response id carried by an answer: the same grammar as the response sets themselves.
+function parseResponseSetIdOf(value: string, what: string): string {
+  try {
+    parseResponseSetId(value);
+  } catch (error) {
+    if (error instanceof LedgerRequestError) {
+      throw new LedgerRequestError(`${what}: ${error.message}`, error.cause);
+    }
+    throw error;
+  }
+  return value;
+}
