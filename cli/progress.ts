@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { SendEvent } from '../shared/send/send-declaration';
+import type { SendEvent } from '../shared/send/send-types';
 
 const MB = 1_000_000;
 

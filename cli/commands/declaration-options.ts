@@ -7,7 +7,7 @@ import {
   todayInBrussels,
   type Environment,
 } from '../../shared/names';
-import type { DeclarationParams } from '../../shared/send/send-declaration';
+import type { DeclarationParams } from '../../shared/send/send-types';
 import type { PlanOptions } from '../../shared/send/plan';
 import { UsageError } from '../io';
 

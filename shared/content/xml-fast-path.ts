@@ -1,3 +1,16 @@
+/**
+ * The XML fast path: a byte scanner that vouches for the common shape of a declaration and
+ * hands the rest to saxes (declaration-content.ts) at the first token it cannot vouch for.
+ *
+ * Why this stays one file, over 400 lines: the class's token methods (openTag, closeTag,
+ * identification) and the free token scanners after it (text, name, attributeValue,
+ * reference...) are one hot loop over every byte of the document, all testing the same byte
+ * class table and constants. Split into a tables-and-scanners module and a class module, that
+ * loop reads the table, the constants and the scanners through another module's exports
+ * object (CommonJS output), and it measured about 6% slower on an 80 MB DmfA-like document
+ * (median 354 ms against 333 ms). Kept whole, the file reads top to bottom: the byte table,
+ * the stateful scanner (chunks, carry, open elements), then the stateless single-token scanners.
+ */
 import { isUtf8 } from 'node:buffer';
 
 /**

@@ -4,11 +4,9 @@
  * to them. Rules run in field order and the first broken one is reported, with the ACRF code
  * the reception would answer, so a name refused here would have been refused there.
  */
-import { daysBetween, isRealDate, todayInBrussels } from './calendar';
+import { daysBetween } from './calendar';
 import {
   DECLARATION_FIELD_COUNT,
-  DECLARATION_PREFIXES,
-  DEFAULT_MAX_AGE_DAYS,
   ENVIRONMENTS,
   KNOWN_APPLICATIONS,
   MALFORMED_NAME_ACRF,
@@ -16,8 +14,23 @@ import {
   NAME_PROJECT_CODES,
 } from './constants';
 import { acrfCode } from '../errors';
-import { NameRuleError, RuleOptionsError, printableName } from './errors';
-import type { NameField } from './errors';
+import { NameRuleError, RuleOptionsError } from './errors';
+import {
+  checkCodeField,
+  checkDateField,
+  checkEnvField,
+  checkNpartsField,
+  checkPartField,
+  checkSenderField,
+  checkSeqField,
+  fieldViolation,
+  isDeclarationPrefix,
+  isEnvironment,
+  splitName,
+  structureViolation,
+} from './field-checks';
+import type { Violation } from './field-checks';
+import { resolveNameRules } from './name-rules';
 import type {
   DeclarationKey,
   DeclarationName,
@@ -25,241 +38,7 @@ import type {
   Environment,
   NameCheck,
   NameRules,
-  UploadFolder,
 } from './types';
-
-// ---------------------------------------------------------------------------------------------
-// Field checks shared with response-name.ts. Each returns the broken rule or undefined; the
-// code is attached by the caller because the same defect has different codes depending on
-// the kind of name (a bad SENDER is 131 in an FI, 107 in a GO, a project code in a response).
-// ---------------------------------------------------------------------------------------------
-
-/**
- * A broken rule before it gets its code. `acrf` is the reception code when the rule has its
- * own, or null for "malformed name", whose code depends on the prefix. Internal to the folder.
- */
-export interface Violation {
-  field: NameField;
-  value?: string;
-  rule: string;
-  acrf: number | null;
-}
-
-const FIELD_LABEL: Record<NameField, string> = {
-  prefix: 'PREFIX',
-  structure: 'the name',
-  app: 'APP',
-  sender: 'SENDER',
-  date: 'DATE',
-  seq: 'SEQ',
-  env: 'ENV',
-  nparts: 'NPARTS',
-  part: 'PART',
-  type: 'TYPE',
-};
-
-const CODE_FIELD = /^[A-Z0-9]{4}$/;
-const SENDER_FIELD = /^\d{6}$/;
-const DATE_FIELD = /^\d{8}$/;
-const SEQ_CHARACTERS = /^[0-9A-Z]*$/;
-const NAME_CHARACTER = /^[A-Z0-9.-]$/u;
-const UPLOAD_FOLDERS: readonly UploadFolder[] = Object.values(ENVIRONMENTS).map(
-  (environment) => environment.uploadFolder,
-);
-
-/** Builds the violation of `field` with a sentence naming the field and its value. */
-export function fieldViolation(
-  field: NameField,
-  value: string,
-  problem: string,
-  acrf: number | null,
-): Violation {
-  return { field, value, rule: `${FIELD_LABEL[field]} "${printableName(value)}" ${problem}`, acrf };
-}
-
-/** Builds a violation about the name as a whole (characters, number of fields). */
-export function structureViolation(problem: string): Violation {
-  return { field: 'structure', rule: `the name ${problem}`, acrf: null };
-}
-
-/**
- * Checks the characters and the dot-separated layout common to every transfer point name and
- * returns its fields. Only A-Z, 0-9, dot and dash belong in a name: anything else (a path, a
- * space, a NUL) would be refused or, worse, change the meaning of a remote path. Lower-case
- * letters are left to the field checks, which refuse them with the field's own code.
- */
-export function splitName(name: string): { fields: string[] } | { violation: Violation } {
-  if (name.length === 0) return { violation: structureViolation('is empty') };
-  for (const char of name) {
-    // Lower-case letters pass here so that the field they stand in reports its own code
-    // (367 for a sequence, 129 for an application...): the reception judges fields, not names.
-    if (!NAME_CHARACTER.test(char) && !LOWER_CASE.test(char)) {
-      return { violation: structureViolation(describe(char)) };
-    }
-  }
-  const fields = name.split('.');
-  if (fields.some((field) => field.length === 0)) {
-    return {
-      violation: structureViolation('has an empty field (two dots in a row, or a dot at an end)'),
-    };
-  }
-  return { fields };
-}
-
-const LOWER_CASE = /^[a-z]$/;
-
-function describe(char: string): string {
-  if (char === '/' || char === '\\') {
-    return 'has a path separator: give the bare file name, not a path';
-  }
-  if (char === ' ') return 'has a space';
-  const point = char.codePointAt(0) ?? 0;
-  if (point < 0x20 || point === 0x7f) {
-    return `has a control character (${printableName(char)})`;
-  }
-  return `has the character "${printableName(char)}": only A-Z, 0-9, dot and dash are allowed`;
-}
-
-/** APP or TYPE: exactly 4 upper-case letters or digits. */
-export function checkCodeField(
-  field: 'app' | 'type',
-  value: string,
-  acrf: number | null,
-): Violation | undefined {
-  return CODE_FIELD.test(value)
-    ? undefined
-    : fieldViolation(field, value, 'is not 4 upper-case letters or digits', acrf);
-}
-
-/** SENDER: 6 digits; a bad one makes the whole name malformed. */
-export function checkSenderField(value: string): Violation | undefined {
-  return SENDER_FIELD.test(value)
-    ? undefined
-    : fieldViolation('sender', value, 'is not 6 digits', null);
-}
-
-/** DATE format only: 8 digits (109) naming a real day (110). */
-export function checkDateField(value: string): Violation | undefined {
-  if (!DATE_FIELD.test(value)) {
-    return fieldViolation('date', value, 'is not 8 digits (YYYYMMDD)', 109);
-  }
-  if (!isRealDate(value)) {
-    return fieldViolation('date', value, 'is not a real calendar date', 110);
-  }
-  return undefined;
-}
-
-/** SEQ format only: 5 characters (112) from 0-9 and A-Z (367). */
-export function checkSeqField(value: string): Violation | undefined {
-  if (value.length !== 5) return fieldViolation('seq', value, 'is not 5 characters long', 112);
-  if (!SEQ_CHARACTERS.test(value)) {
-    return fieldViolation('seq', value, 'has a character outside 0-9 and A-Z', 367);
-  }
-  return undefined;
-}
-
-/** ENV: one of R, T, S (117). */
-export function checkEnvField(value: string): Violation | undefined {
-  return isEnvironment(value) ? undefined : fieldViolation('env', value, 'is not R, T or S', 117);
-}
-
-/** NPARTS: one character (114), a digit (115), not 0 (116), at most `maxParts` (128). */
-export function checkNpartsField(value: string, maxParts: number): Violation | undefined {
-  if (value.length !== 1) return fieldViolation('nparts', value, 'is not one character', 114);
-  if (!/^\d$/.test(value)) return fieldViolation('nparts', value, 'is not a digit', 115);
-  if (value === '0') {
-    return fieldViolation('nparts', value, 'is 0: a set has at least one part', 116);
-  }
-  if (Number(value) > maxParts) {
-    return fieldViolation('nparts', value, `is above the maximum of ${maxParts} parts`, 128);
-  }
-  return undefined;
-}
-
-/** PART: a number from 1 to NPARTS written as one digit, so the name reads back the same. */
-export function checkPartField(
-  value: string,
-  nparts: number,
-  acrf: number | null,
-): Violation | undefined {
-  return /^[1-9]$/.test(value) && Number(value) <= nparts
-    ? undefined
-    : fieldViolation('part', value, `is not a number from 1 to ${nparts}`, acrf);
-}
-
-function isEnvironment(value: string): value is Environment {
-  return Object.prototype.hasOwnProperty.call(ENVIRONMENTS, value);
-}
-
-function isDeclarationPrefix(value: string): value is DeclarationPrefix {
-  return (DECLARATION_PREFIXES as readonly string[]).includes(value);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rules
-// ---------------------------------------------------------------------------------------------
-
-const RULE_KEYS: ReadonlySet<string> = new Set<keyof NameRules>([
-  'today',
-  'maxAgeDays',
-  'extraApplications',
-  'folder',
-  'sender',
-  'maxParts',
-]);
-
-/**
- * Merges `rules` over the defaults (today in Brussels, 90 days, no extra application, no
- * folder or sender check, 9 parts) and validates the result, throwing a RuleOptionsError
- * that says what to fix. Call it once at start-up to fail fast on a bad configuration; the
- * parse functions call it again, which is cheap. `today` defaults to the day of the call,
- * never of module load, so a long-running process does not keep yesterday.
- */
-export function resolveNameRules(rules: Partial<NameRules> = {}): Readonly<NameRules> {
-  if (typeof rules !== 'object' || rules === null) {
-    throw new RuleOptionsError('rules', 'must be an object');
-  }
-  for (const key of Object.keys(rules)) {
-    if (!RULE_KEYS.has(key)) throw new RuleOptionsError(`rules.${key}`, 'is not a known rule');
-  }
-  const today = rules.today ?? todayInBrussels();
-  if (typeof today !== 'string' || !isRealDate(today)) {
-    throw new RuleOptionsError('rules.today', 'must be a real date written YYYYMMDD');
-  }
-  const maxAgeDays = rules.maxAgeDays ?? DEFAULT_MAX_AGE_DAYS;
-  if (!Number.isSafeInteger(maxAgeDays) || maxAgeDays < 0) {
-    throw new RuleOptionsError('rules.maxAgeDays', 'must be a whole number of days, 0 or more');
-  }
-  const extraApplications = rules.extraApplications ?? [];
-  if (
-    !Array.isArray(extraApplications) ||
-    !extraApplications.every((app) => typeof app === 'string' && CODE_FIELD.test(app))
-  ) {
-    throw new RuleOptionsError(
-      'rules.extraApplications',
-      'must be a list of codes of 4 upper-case letters or digits',
-    );
-  }
-  const { folder, sender } = rules;
-  if (folder !== undefined && !UPLOAD_FOLDERS.includes(folder)) {
-    throw new RuleOptionsError('rules.folder', `must be one of ${UPLOAD_FOLDERS.join(', ')}`);
-  }
-  if (sender !== undefined && (typeof sender !== 'string' || !SENDER_FIELD.test(sender))) {
-    throw new RuleOptionsError('rules.sender', 'must be a sender number of 6 digits');
-  }
-  const maxParts = rules.maxParts ?? MAX_PARTS;
-  if (!Number.isSafeInteger(maxParts) || maxParts < 1 || maxParts > MAX_PARTS) {
-    throw new RuleOptionsError('rules.maxParts', `must be a whole number from 1 to ${MAX_PARTS}`);
-  }
-  return Object.freeze({
-    today,
-    maxAgeDays,
-    extraApplications: Object.freeze([...extraApplications]),
-    ...(folder === undefined ? {} : { folder }),
-    ...(sender === undefined ? {} : { sender }),
-    maxParts,
-  });
-}
 
 /** The fields of a declaration name as text, before they are read as values. */
 interface RawFields {

@@ -47,8 +47,8 @@ export {
   declarationKeyOf,
   formatDeclarationKey,
   parseDeclarationName,
-  resolveNameRules,
 } from './declaration-name';
+export { resolveNameRules } from './name-rules';
 export {
   buildResponseName,
   checkResponseName,

@@ -21,8 +21,8 @@ import {
   fieldViolation,
   splitName,
   structureViolation,
-} from './declaration-name';
-import type { Violation } from './declaration-name';
+} from './field-checks';
+import type { Violation } from './field-checks';
 import { NameRuleError, RuleOptionsError } from './errors';
 import type {
   DeclarationKey,

@@ -4,7 +4,8 @@
  * for any of these, after the upload; checking before saves a round trip and a ticket.
  */
 import { MAX_FILE_BYTES, NAME_PROJECT_CODES } from './constants';
-import { buildDeclarationName, checkDeclarationName, resolveNameRules } from './declaration-name';
+import { buildDeclarationName, checkDeclarationName } from './declaration-name';
+import { resolveNameRules } from './name-rules';
 import { FileRuleError, RuleOptionsError, SetRuleError } from './errors';
 import type { NameRuleError } from './errors';
 import type { DeclarationName, Environment, NameRules } from './types';

@@ -5,40 +5,24 @@
  * size of the file: a 200 MB notification is never a string, and a 200 MB text node is never
  * buffered (see `feedText`). Elements are matched on local names, so prefixes and namespaces
  * do not matter; unknown elements are skipped.
+ *
+ * This file holds the byte and text side (decoding, the guard, feeding saxes with bounded text)
+ * and the public entry points; what the elements mean is read by DocumentReader
+ * (document-reader.ts), and the ACRF and NOTIFICATION forms are built in acrf.ts and
+ * notification.ts.
  */
 import { TextDecoder } from 'node:util';
 import { SaxesParser } from 'saxes';
 import type { SaxesTagPlain } from 'saxes';
 import { readFileChunks } from '../io/read-file-chunks';
-import { parseAnsweredFileName } from '../names';
-import type { DeclarationKey } from '../names';
-import { acrfCodeLabel, describeReceptionError, notificationResultOf } from './codes';
-import type { ReceptionError } from './codes';
-import {
-  ResponseParseError,
-  ResponseParserEndedError,
-  ResponseParserOptionsError,
-  ResponseTooLargeError,
-} from './errors';
+import { DocumentReader } from './document-reader';
+import { ENCODINGS, SNIFF_BYTES, sniffEncoding } from './encoding';
+import { ResponseParseError, ResponseParserEndedError, ResponseTooLargeError } from './errors';
 import { MarkupGuard } from './markup-guard';
-import type {
-  AcrfForm,
-  Anomaly,
-  AnomalyLocation,
-  AnomalyPathField,
-  NotificationForm,
-  ResponseDocument,
-  ResponseParserOptions,
-} from './types';
+import { resolveParserOptions } from './parser-options';
+import type { ResponseDocument, ResponseParserOptions } from './types';
 
-/** Defaults of ResponseParserOptions. */
-export const RESPONSE_PARSER_DEFAULTS: Readonly<ResponseParserOptions> = {
-  maxAnomalies: 1000,
-  maxTextChars: 1024,
-  maxForms: 10_000,
-  maxMarkupChars: 1024 * 1024,
-  maxDepth: 256,
-};
+export { RESPONSE_PARSER_DEFAULTS } from './parser-options';
 
 /** A streaming parser for one response: feed it the bytes in order, then call `end`. */
 export interface ResponseParser {
@@ -53,183 +37,11 @@ export interface ResponseParser {
   readonly bytes: number;
 }
 
-// Encodings a response may declare, by lower-cased label, with the TextDecoder label to read
-// them with. The transfer point writes UTF-8; the others are read because XML allows them.
-const ENCODINGS: Readonly<Record<string, string>> = {
-  'utf-8': 'utf-8',
-  utf8: 'utf-8',
-  'us-ascii': 'utf-8',
-  ascii: 'utf-8',
-  'iso-8859-1': 'latin1',
-  latin1: 'latin1',
-  'iso-8859-15': 'iso-8859-15',
-  'windows-1252': 'windows-1252',
-};
-
-const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
-// Enough bytes to see a BOM and the XML declaration's encoding.
-const SNIFF_BYTES = 256;
 // Slices of 64 KiB: shorter strings die young in V8, which keeps the heap small and saxes
 // fast (measured for the content check: 108 vs 144 MB RSS and 25% faster than 1 MiB slices).
 const PARSE_SLICE_BYTES = 64 * 1024;
-// Path children kept per anomaly: a real Path has about eight.
-const MAX_PATH_FIELDS = 32;
 
 type Options = { xmlns: false; position: true };
-
-/** A field of interest: where its text goes once the element closes. */
-type Field =
-  | 'identification'
-  | 'typeForm'
-  | 'fileName'
-  | 'fileTicket'
-  | 'resultCode'
-  | 'errorId'
-  | 'handledForm'
-  | 'declarationTicket'
-  | 'referenceNbr'
-  | 'referenceOrigin'
-  | 'diagnosis'
-  | 'anomalyErrorId'
-  | 'tagName'
-  | 'value'
-  | 'anomalyClass'
-  | 'anomalyLabel'
-  | 'systemCorrection'
-  | 'lineNbr'
-  | 'columnNbr'
-  | 'location'
-  | 'path'
-  | 'pathField';
-
-// Fields by path relative to the Form (local names). Only these are read; anything else in a
-// Form is skipped, except AnomalyReport (at any depth of a NOTIFICATION Form).
-const ACRF_FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>([
-  ['Identification', 'identification'],
-  ['TypeForm', 'typeForm'],
-  ['FileReference/FileName', 'fileName'],
-  ['FileReference/ReferenceNbr', 'fileTicket'],
-  ['ReceptionResult/ResultCode', 'resultCode'],
-  ['ReceptionResult/ErrorID', 'errorId'],
-]);
-const NOTIFICATION_FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>([
-  ['Identification', 'identification'],
-  ['TypeForm', 'typeForm'],
-  ['FileReference/FileName', 'fileName'],
-  ['FileReference/ReferenceNbr', 'fileTicket'],
-  ['HandledOriginalForm/Identification', 'handledForm'],
-  ['HandledReference/ReferenceNbr', 'declarationTicket'],
-  ['Reference/ReferenceNbr', 'referenceNbr'],
-  ['Reference/ReferenceOrigin', 'referenceOrigin'],
-  ['HandlingResult/ResultCode', 'resultCode'],
-  // Where Diagnosis sits is not in our sources: both places are read.
-  ['HandlingResult/Diagnosis', 'diagnosis'],
-  ['Diagnosis', 'diagnosis'],
-]);
-// Fields by path relative to an AnomalyReport.
-const ANOMALY_FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>([
-  ['ErrorID', 'anomalyErrorId'],
-  ['TagName', 'tagName'],
-  ['Value', 'value'],
-  ['AnomalyClass', 'anomalyClass'],
-  ['AnomalyLabel', 'anomalyLabel'],
-  ['SystemCorrection', 'systemCorrection'],
-  ['AnomalyLocation/LineNbr', 'lineNbr'],
-  ['AnomalyLocation/ColumnNbr', 'columnNbr'],
-  ['AnomalyLocation/Location', 'location'],
-  ['Path', 'path'],
-]);
-
-/** One open element. Frames are reused by depth: a large file opens millions of elements. */
-interface Frame {
-  /** Local name. */
-  name: string;
-  /** Path relative to the Form or the AnomalyReport, only as deep as a field can be. */
-  rel: string;
-  field: Field | undefined;
-  text: string;
-}
-
-/** A Form being read: the fields of both kinds, sorted out when it closes. */
-interface FormDraft {
-  identification?: string;
-  typeForm?: string;
-  fileName?: string;
-  fileTicket?: string;
-  resultCode?: string;
-  handledForm?: string;
-  declarationTicket?: string;
-  senderReference?: string;
-  referenceNbr?: string;
-  referenceOrigin?: string;
-  diagnosis?: string;
-  errors: ReceptionError[];
-  errorCount: number;
-  anomalies: Anomaly[];
-  anomalyCount: number;
-}
-
-interface AnomalyDraft {
-  errorId?: string;
-  tagName?: string;
-  value?: string;
-  anomalyClass?: string;
-  anomalyLabel?: string;
-  systemCorrection?: string;
-  lineNbr?: string;
-  columnNbr?: string;
-  location?: string;
-  path: AnomalyPathField[];
-}
-
-const ANOMALY_ID = /^(\d+)-(\d{3})$/;
-const DIGITS = /^\d+$/;
-
-function localName(name: string): string {
-  return name.slice(name.indexOf(':') + 1);
-}
-
-function integer(text: string | undefined): number | undefined {
-  return text !== undefined && DIGITS.test(text) ? Number(text) : undefined;
-}
-
-function answeredKey(fileName: string | undefined): DeclarationKey | undefined {
-  if (fileName === undefined) return undefined;
-  try {
-    return parseAnsweredFileName(fileName);
-  } catch {
-    return undefined; // an answer to a name outside the grammar is still an answer
-  }
-}
-
-/** Copies the defined values of `source` only, so absent fields stay absent keys. */
-function defined<T extends object>(source: T): T {
-  return Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined)) as T;
-}
-
-function resolveOptions(
-  options: Partial<ResponseParserOptions> | undefined,
-): ResponseParserOptions {
-  const resolved = { ...RESPONSE_PARSER_DEFAULTS, ...defined(options ?? {}) };
-  const minimum: Readonly<Record<keyof ResponseParserOptions, number>> = {
-    maxAnomalies: 0,
-    maxTextChars: 1,
-    maxForms: 0,
-    // A tag must fit, with its attributes: the answers' root tags are about 150 characters.
-    maxMarkupChars: 1024,
-    // ACRF, Form, ReceptionResult, ErrorID and a NOTIFICATION's AnomalyReport/Path fields.
-    maxDepth: 8,
-  };
-  for (const key of Object.keys(minimum) as (keyof ResponseParserOptions)[]) {
-    const value = resolved[key];
-    if (!Number.isSafeInteger(value) || value < minimum[key]) {
-      throw new ResponseParserOptionsError(
-        `response parser option ${key} must be an integer of at least ${minimum[key]}, got ${String(value)}`,
-      );
-    }
-  }
-  return resolved;
-}
 
 class StreamingResponseParser implements ResponseParser {
   bytes = 0;
@@ -238,6 +50,10 @@ class StreamingResponseParser implements ResponseParser {
   private readonly options: ResponseParserOptions;
   private readonly guard: MarkupGuard;
   private readonly parser: SaxesParser<Options>;
+  /** The document state: open elements, Forms and anomalies. */
+  private readonly reader: DocumentReader;
+  /** The reader's text handler, given to saxes only inside a field of interest. */
+  private readonly onText: (text: string) => void;
   private head: Buffer[] = [];
   private decoder: TextDecoder | undefined;
   private encoding = 'utf-8';
@@ -249,24 +65,11 @@ class StreamingResponseParser implements ResponseParser {
   private suspended = false;
   private runChars = 0;
 
-  // Document state.
-  private kind: 'acrf' | 'notification' | 'other' | undefined;
-  private root = '';
-  private depth = 0;
-  private readonly frames: Frame[] = [];
-  private formCount = 0;
-  private readonly forms: (AcrfForm | NotificationForm)[] = [];
-  private form: FormDraft | undefined;
-  /** True while inside a Form, kept or not. */
-  private inForm = false;
-  private anomalyDepth = 0;
-  private anomaly: AnomalyDraft | undefined;
-  /** Anomalies and ErrorIDs kept so far in the document, against maxAnomalies. */
-  private kept = 0;
-
   constructor(options: Partial<ResponseParserOptions> | undefined) {
-    this.options = resolveOptions(options);
+    this.options = resolveParserOptions(options);
     this.guard = new MarkupGuard(this.options.maxMarkupChars);
+    this.reader = new DocumentReader(this.options, (message) => this.fail(this.malformed(message)));
+    this.onText = this.reader.onText;
     this.parser = new SaxesParser<Options>({ xmlns: false, position: true });
     this.parser.on('error', (error) => {
       this.failure ??= this.malformed(
@@ -309,17 +112,9 @@ class StreamingResponseParser implements ResponseParser {
     if (tail) this.feedText(tail);
     this.parser.close();
     this.raise();
-    if (this.kind === 'other') return { kind: 'other', root: this.root };
-    if (this.kind === undefined)
-      throw this.fail(this.malformed('the response has no root element'));
-    if (this.kind === 'acrf') {
-      return { kind: 'acrf', forms: this.forms as AcrfForm[], formCount: this.formCount };
-    }
-    return {
-      kind: 'notification',
-      forms: this.forms as NotificationForm[],
-      formCount: this.formCount,
-    };
+    const document = this.reader.document();
+    if (document === undefined) throw this.fail(this.malformed('the response has no root element'));
+    return document;
   }
 
   private check(): void {
@@ -327,39 +122,15 @@ class StreamingResponseParser implements ResponseParser {
     if (this.ended) throw new ResponseParserEndedError();
   }
 
-  /** Chooses the decoder from the first bytes: a BOM, then the declared encoding. */
+  /** Chooses the decoder from the first bytes (see sniffEncoding), then feeds them. */
   private start(): void {
     const head = Buffer.concat(this.head);
     this.head = [];
-    if (head.length === 0) throw this.fail(this.malformed('the response is empty'));
-    if (
-      (head[0] === 0xfe && head[1] === 0xff) ||
-      (head[0] === 0xff && head[1] === 0xfe) ||
-      (head[0] === 0x00 && head[1] === 0x3c) ||
-      (head[0] === 0x3c && head[1] === 0x00)
-    ) {
-      throw this.fail(this.malformed('the response is in UTF-16 or UTF-32, which is not read'));
-    }
-    const bom = UTF8_BOM.every((byte, i) => head[i] === byte);
-    const declared = /^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']/.exec(
-      // Only the first SNIFF_BYTES, however the bytes came: the same file must give the same
-      // result whatever its chunks. A declaration padded past them is checked in onXmlDecl.
-      head.subarray(bom ? UTF8_BOM.length : 0, SNIFF_BYTES).toString('latin1'),
-    )?.[1];
-    const label = (declared ?? 'utf-8').toLowerCase();
-    const decoderLabel = ENCODINGS[label];
-    if (decoderLabel === undefined || (bom && decoderLabel !== 'utf-8')) {
-      throw this.fail(
-        this.malformed(
-          bom
-            ? `the response starts with a UTF-8 byte order mark but declares ${JSON.stringify(declared)}`
-            : `the response's encoding ${JSON.stringify(declared)} is not read`,
-        ),
-      );
-    }
-    this.encoding = label;
+    const sniffed = sniffEncoding(head);
+    if ('problem' in sniffed) throw this.fail(this.malformed(sniffed.problem));
+    this.encoding = sniffed.label;
     // fatal: a byte that is not valid in the encoding is an error, not a silent U+FFFD.
-    this.decoder = new TextDecoder(decoderLabel, { fatal: true, ignoreBOM: false });
+    this.decoder = new TextDecoder(sniffed.decoderLabel, { fatal: true, ignoreBOM: false });
     this.feedBytes(head);
   }
 
@@ -449,16 +220,9 @@ class StreamingResponseParser implements ResponseParser {
     this.runChars = lt === -1 ? this.runChars + text.length : text.length - lt - 1;
   }
 
-  private readonly onText = (text: string): void => {
-    const frame = this.frames[this.depth - 1];
-    if (frame?.field === undefined) return;
-    const room = this.options.maxTextChars - frame.text.length;
-    if (room > 0) frame.text += text.length > room ? text.slice(0, room) : text;
-  };
-
   /** Sets or removes the text handler to match the innermost element. */
   private syncTextHandler(): void {
-    const wanted = this.frames[this.depth - 1]?.field !== undefined;
+    const wanted = this.reader.wantsText();
     if (wanted === this.textOn) return;
     this.textOn = wanted;
     if (wanted) this.parser.on('text', this.onText);
@@ -467,9 +231,7 @@ class StreamingResponseParser implements ResponseParser {
 
   private onOpen(tag: SaxesTagPlain): void {
     if (this.failure) return;
-    const name = localName(tag.name);
-    const depth = this.depth;
-    if (depth >= this.options.maxDepth) {
+    if (this.reader.depth >= this.options.maxDepth) {
       // saxes keeps every open element: stop here rather than follow a nesting bomb down.
       this.fail(
         new ResponseTooLargeError(
@@ -480,205 +242,14 @@ class StreamingResponseParser implements ResponseParser {
       );
       return;
     }
-    const parent = this.frames[depth - 1];
-    let frame = this.frames[depth];
-    if (frame === undefined) {
-      frame = { name: '', rel: '', field: undefined, text: '' };
-      this.frames.push(frame);
-    }
-    frame.name = name;
-    frame.field = undefined;
-    frame.text = '';
-    frame.rel = '';
-    this.depth = depth + 1;
-    if (depth === 0) this.openRoot(name);
-    else if (this.kind !== 'other' && depth === 1 && name === 'Form') this.openForm();
-    else if (this.inForm && depth >= 2) this.openInForm(frame, parent as Frame, depth);
+    this.reader.open(tag.name);
     this.syncTextHandler();
-  }
-
-  private openRoot(name: string): void {
-    this.root = name;
-    this.kind = name === 'ACRF' ? 'acrf' : name === 'NOTIFICATION' ? 'notification' : 'other';
-  }
-
-  private openForm(): void {
-    this.formCount += 1;
-    this.inForm = true;
-    this.form =
-      this.forms.length < this.options.maxForms
-        ? { errors: [], errorCount: 0, anomalies: [], anomalyCount: 0 }
-        : undefined;
-  }
-
-  private openInForm(frame: Frame, parent: Frame, depth: number): void {
-    const form = this.form;
-    if (this.anomalyDepth > 0) {
-      // Inside an AnomalyReport: its children, and the children of AnomalyLocation and Path.
-      if (this.anomaly === undefined || depth > this.anomalyDepth + 1) return;
-      const rel = depth === this.anomalyDepth ? frame.name : `${parent.rel}/${frame.name}`;
-      frame.rel = rel;
-      frame.field =
-        depth === this.anomalyDepth + 1 && parent.rel === 'Path'
-          ? 'pathField'
-          : ANOMALY_FIELDS.get(rel);
-      return;
-    }
-    if (this.kind === 'notification' && frame.name === 'AnomalyReport') {
-      if (form) form.anomalyCount += 1;
-      this.anomalyDepth = depth + 1;
-      if (form && this.kept < this.options.maxAnomalies) {
-        this.kept += 1;
-        this.anomaly = { path: [] };
-      }
-      return;
-    }
-    if (form === undefined || depth > 3) return;
-    frame.rel = depth === 2 ? frame.name : `${parent.rel}/${frame.name}`;
-    const field = (this.kind === 'acrf' ? ACRF_FIELDS : NOTIFICATION_FIELDS).get(frame.rel);
-    if (field === 'errorId') {
-      form.errorCount += 1;
-      if (this.kept >= this.options.maxAnomalies) return;
-      this.kept += 1;
-    }
-    frame.field = field;
   }
 
   private onClose(): void {
-    if (this.failure || this.depth === 0) return;
-    const depth = this.depth - 1;
-    const frame = this.frames[depth] as Frame;
-    this.depth = depth;
-    if (frame.field !== undefined) this.apply(frame.field, frame.text.trim(), frame.name);
-    if (this.anomalyDepth > 0 && depth + 1 === this.anomalyDepth) this.closeAnomaly();
-    else if (this.inForm && depth === 1) this.closeForm();
-    else if (this.form && depth === 2 && frame.name === 'Reference') this.closeReference();
-    frame.text = '';
+    if (this.failure || this.reader.depth === 0) return;
+    this.reader.close();
     this.syncTextHandler();
-  }
-
-  private apply(field: Field, text: string, name: string): void {
-    const form = this.form;
-    const anomaly = this.anomaly;
-    if (field === 'errorId') {
-      form?.errors.push(describeReceptionError(text));
-      return;
-    }
-    if (field === 'pathField' || field === 'path') {
-      // A Path's own text (seen in no sample) is kept as a field named Path.
-      if (anomaly && anomaly.path.length < MAX_PATH_FIELDS && (field === 'pathField' || text)) {
-        anomaly.path.push({ name, value: text });
-      }
-      return;
-    }
-    if (text === '') return; // an empty element says no more than a missing one
-    switch (field) {
-      case 'anomalyErrorId':
-      case 'tagName':
-      case 'value':
-      case 'anomalyClass':
-      case 'anomalyLabel':
-      case 'systemCorrection':
-      case 'lineNbr':
-      case 'columnNbr':
-      case 'location':
-        if (anomaly) {
-          const key = field === 'anomalyErrorId' ? 'errorId' : field;
-          anomaly[key] ??= text;
-        }
-        return;
-      default:
-        if (form) form[field] ??= text;
-    }
-  }
-
-  private closeReference(): void {
-    const form = this.form as FormDraft;
-    // Only the sender's own reference (origin 1); the transfer point's are in other blocks.
-    if (form.referenceOrigin === '1' && form.referenceNbr !== undefined) {
-      form.senderReference ??= form.referenceNbr;
-    }
-    form.referenceNbr = undefined;
-    form.referenceOrigin = undefined;
-  }
-
-  private closeAnomaly(): void {
-    this.anomalyDepth = 0;
-    const draft = this.anomaly;
-    this.anomaly = undefined;
-    if (draft === undefined || this.form === undefined) return;
-    const errorId = draft.errorId ?? '';
-    const parts = ANOMALY_ID.exec(errorId);
-    const code = parts ? Number(parts[2]) : undefined;
-    const location: AnomalyLocation = defined({
-      lineNbr: integer(draft.lineNbr),
-      columnNbr: integer(draft.columnNbr),
-      location: draft.location,
-    });
-    this.form.anomalies.push(
-      defined({
-        errorId,
-        zone: parts?.[1],
-        code,
-        label: code === undefined ? undefined : acrfCodeLabel(code),
-        anomalyClass: draft.anomalyClass,
-        tagName: draft.tagName,
-        value: draft.value,
-        anomalyLabel: draft.anomalyLabel,
-        location: Object.keys(location).length > 0 ? location : undefined,
-        path: draft.path.length > 0 ? draft.path : undefined,
-        systemCorrection: draft.systemCorrection,
-      }),
-    );
-  }
-
-  private closeForm(): void {
-    this.inForm = false;
-    const draft = this.form;
-    this.form = undefined;
-    if (draft === undefined) return;
-    const resultCode = integer(draft.resultCode);
-    const common = {
-      identification: draft.identification,
-      typeForm: draft.typeForm,
-    };
-    if (this.kind === undefined)
-      throw this.fail(this.malformed('the response has no root element'));
-    if (this.kind === 'acrf') {
-      const form: AcrfForm = {
-        ...common,
-        ...defined({
-          fileName: draft.fileName,
-          answered: answeredKey(draft.fileName),
-          ticket: draft.fileTicket,
-        }),
-        resultCode,
-        accepted: resultCode === 1,
-        errors: draft.errors,
-        errorCount: draft.errorCount,
-      };
-      this.forms.push(form);
-      return;
-    }
-    const form: NotificationForm = {
-      ...common,
-      ...defined({
-        handledForm: draft.handledForm,
-        fileName: draft.fileName,
-        answered: answeredKey(draft.fileName),
-        fileTicket: draft.fileTicket,
-        declarationTicket: draft.declarationTicket,
-        senderReference: draft.senderReference,
-      }),
-      resultCode,
-      result: notificationResultOf(resultCode),
-      accepted: resultCode === 1,
-      withAnomalies: draft.anomalyCount > 0,
-      ...defined({ diagnosis: integer(draft.diagnosis) }),
-      anomalies: draft.anomalies,
-      anomalyCount: draft.anomalyCount,
-    };
-    this.forms.push(form);
   }
 
   private malformed(message: string, cause?: unknown): ResponseParseError {

@@ -8,7 +8,7 @@ export type {
   SendEvent,
   SendRequest,
   SendResult,
-} from './send-declaration';
+} from './send-types';
 export { OutboxKeyError, declarationFromOutboxKey } from './outbox-key';
 export type { OutboxLayout } from './outbox-key';
 export { classifySendFailure, failedEvent, launchedEvent, notifyQuietly } from './outcome';

@@ -12,7 +12,7 @@
 import { OnssTransferError } from '../errors';
 import { checkDeclarationName, type Environment, type NameRules } from '../names';
 import { printableName } from '../names/errors';
-import type { DeclarationParams } from './send-declaration';
+import type { DeclarationParams } from './send-types';
 
 /** A key in the outbox that follows neither layout. */
 export class OutboxKeyError extends OnssTransferError {

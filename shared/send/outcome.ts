@@ -12,7 +12,7 @@ import type { Notifier, TransferEvent } from '../notify/events';
 import { EVENT_TYPES } from '../notify/events';
 import { DuplicateContentError } from './errors';
 import { OutboxKeyError } from './outbox-key';
-import type { SendResult } from './send-declaration';
+import type { SendResult } from './send-types';
 import { SourceChangedError } from './source';
 
 /**

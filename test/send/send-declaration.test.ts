@@ -7,7 +7,8 @@ import { DEFAULT_LEASE_MS, type DeclarationRecord, type Ledger } from '../../sha
 import { todayInBrussels } from '../../shared/names';
 import { openFileSource } from '../../shared/send/source';
 import { LAUNCH_LEASE_MS } from '../../shared/send/launch';
-import { sendDeclaration, type SendEvent } from '../../shared/send/send-declaration';
+import { sendDeclaration } from '../../shared/send/send-declaration';
+import type { SendEvent } from '../../shared/send/send-types';
 import { createSelfSigned, type SigningMaterial } from '../../shared/signing';
 import { memoryConnector } from '../../shared/transport/memory';
 import { TransportConnectError, TransportRefusedError } from '../../shared/transport';
