@@ -17,25 +17,17 @@
  * Goal: ours at most 1.3 x the reference, RSS under 150 MB (10^6 bytes).
  * Needs root, Debian's vsftpd and OpenSSH server (`.ci/install-interop.sh`). Not a test.
  */
-import { randomBytes } from 'node:crypto';
 import {
-  closeSync,
   createReadStream,
   mkdtempSync,
-  openSync,
   readdirSync,
   rmSync,
   statSync,
   writeFileSync,
-  writeSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sampleDmfaXml } from '../shared/demo/sample-dmfa';
-import { todayInBrussels } from '../shared/names';
 import { createSelfSigned } from '../shared/signing';
-import { startOpenSsh } from '../test/interop/openssh';
-import { startVsftpd } from '../test/interop/vsftpd';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -43,7 +35,9 @@ import { build } from 'esbuild';
 import { BUNDLE_TARGET } from '../infra/functions';
 import { OPTIONAL_NATIVE_MODULES, RUNTIME_PROVIDED_MODULES } from '../infra/constants';
 import { FUNCTION_ENTRIES } from '../infra/paths';
-import { median, timed, warmCache, writeRepeated, type Run } from './measure';
+import { median, timed, warmCache, type Run } from './measure';
+import { writeRecords, writeXml } from './declarations';
+import { protocols, SETUPS, type Channel, type Cleanups, type Protocol } from './send-channels';
 
 const MIB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_SIZE_MB ?? 1024) * MIB;
@@ -51,62 +45,9 @@ const SIZE = Number(process.env.BENCH_SIZE_MB ?? 1024) * MIB;
 const BIG_SIZE = Math.round((SIZE * 1.8e9) / (1024 * MIB));
 const CLI = join(__dirname, '..', 'cli', 'main.js');
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
-const PROTOCOLS = ['ftp', 'ftps', 'sftp'] as const;
-type Protocol = (typeof PROTOCOLS)[number];
-
-/** Fixed-width records, as some older declaration formats are: not XML, so no XML check. */
-function writeRecords(path: string, size: number): void {
-  const block = Buffer.from(
-    randomBytes(3 * MIB)
-      .toString('base64')
-      .slice(0, 4 * MIB),
-  );
-  writeRepeated(path, block, size);
-}
-
-/** A DmfA XML declaration of the wanted size: many workers in one employer declaration. */
-function writeXml(path: string, size: number): void {
-  const date = todayInBrussels();
-  const whole = sampleDmfaXml({ quarter: '20263', date, workers: 1 });
-  const open = whole.indexOf('<NaturalPerson>');
-  const close = whole.lastIndexOf('</NaturalPerson>') + '</NaturalPerson>\n'.length;
-  const head = Buffer.from(whole.slice(0, open));
-  const person = Buffer.from(whole.slice(open, close));
-  const tail = Buffer.from(whole.slice(close));
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, head);
-    const people = Buffer.concat(
-      Array.from({ length: Math.floor((4 * MIB) / person.length) }, () => person),
-    );
-    let written = head.length;
-    while (written + people.length + tail.length <= size) written += writeSync(fd, people);
-    while (written + person.length + tail.length <= size) written += writeSync(fd, person);
-    writeSync(fd, tail);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** One protocol's local server, and how each column (the reference, our CLI) reaches it. */
-interface Channel {
-  protocol: Protocol;
-  /** The reference command, as the table names it. */
-  reference: string;
-  /** The reference command uploading `file`: program and arguments. */
-  referenceCommand(file: string): [string, string[]];
-  /** Our CLI's server flags. */
-  flags: string[];
-  /** What both columns add to the environment. */
-  env: NodeJS.ProcessEnv;
-  /** The upload folder on disk, emptied after every run. */
-  uploads: string;
-  /** For FTP: what the S3 row's child needs (port, user, password). */
-  ftp?: { port: number; user: string; password: string; netrc: string };
-}
 
 /** What to undo at the end, last first: servers to stop, the scratch folder to remove. */
-const cleanups: (() => Promise<void> | void)[] = [];
+const cleanups: Cleanups = [];
 
 /** Runs every cleanup, whatever fails. */
 async function cleanup(): Promise<void> {
@@ -130,93 +71,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 async function checkpoint(): Promise<void> {
   await new Promise((resolve) => setImmediate(resolve));
   if (interrupted) throw new Error(`interrupted by ${interrupted}`);
-}
-
-/** FTP or FTPS (TLS 1.3, logins and data in TLS, data sessions resuming the control's) to vsftpd. */
-async function vsftpdChannel(dir: string, tls: boolean): Promise<Channel> {
-  const server = await startVsftpd({ tls });
-  cleanups.push(() => server.stop());
-  const protocol = tls ? 'ftps' : 'ftp';
-  // curl reads the credentials from a netrc file: nothing secret on a command line.
-  const netrc = join(dir, `${protocol}.netrc`);
-  writeFileSync(netrc, `machine 127.0.0.1 login ${server.user} password ${server.password}\n`, {
-    mode: 0o600,
-  });
-  const ca = join(dir, 'ftps-ca.pem');
-  if (tls) writeFileSync(ca, server.caPem ?? '');
-  const curl = ['--netrc-file', netrc, ...(tls ? ['--ssl-reqd', '--tlsv1.3', '--cacert', ca] : [])];
-  const url = `ftp://127.0.0.1:${server.port}/INTEST/reference-upload`;
-  return {
-    protocol,
-    reference: tls ? '`curl --ssl-reqd --tlsv1.3 --cacert CA -T`' : '`curl -T`',
-    referenceCommand: (file) => ['curl', ['-sS', ...curl, '-T', file, url]],
-    flags: [
-      ...['--protocol', protocol, '--port', String(server.port), '--user', server.user],
-      ...['--password-env', 'BENCH_FTP_PASSWORD', ...(tls ? ['--ca-file', ca] : [])],
-    ],
-    env: { BENCH_FTP_PASSWORD: server.password },
-    uploads: join(server.root, 'INTEST'),
-    ...(tls
-      ? {}
-      : { ftp: { port: server.port, user: server.user, password: server.password, netrc } }),
-  };
-}
-
-// The cipher ssh2 picks against OpenSSH: the reference runs with the same one.
-const SFTP_CIPHER = 'aes128-gcm@openssh.com';
-
-/** SFTP to OpenSSH (internal-sftp, ssh-rsa as the transfer point): key login, pinned host key. */
-async function opensshChannel(dir: string): Promise<Channel> {
-  const server = await startOpenSsh();
-  cleanups.push(() => server.stop());
-  const key = join(dir, 'sftp-key');
-  writeFileSync(key, server.keys.rsa, { mode: 0o600 });
-  return {
-    protocol: 'sftp',
-    reference: `OpenSSH \`sftp -b\` (${SFTP_CIPHER})`,
-    referenceCommand: (file) => {
-      const batch = join(dir, 'sftp-batch');
-      writeFileSync(batch, `put ${file} /INTEST/reference-upload\n`);
-      return [
-        'sftp',
-        [
-          ...['-q', '-b', batch, '-i', key, '-P', String(server.port), '-c', SFTP_CIPHER],
-          // The server offers only the legacy ssh-rsa, as the transfer point; the reference
-          // trusts it blindly (our column pins its fingerprint).
-          ...['-o', 'HostKeyAlgorithms=+ssh-rsa', '-o', 'PubkeyAcceptedAlgorithms=ssh-rsa'],
-          ...['-o', 'StrictHostKeyChecking=no', '-o', 'UserKnownHostsFile=/dev/null'],
-          `${server.user}@127.0.0.1`,
-        ],
-      ];
-    },
-    flags: [
-      ...['--protocol', 'sftp', '--port', String(server.port), '--user', server.user],
-      ...['--ssh-key', key, '--host-key-sha256', server.hostKeySha256],
-    ],
-    env: { HOME: dir },
-    uploads: join(server.root, 'INTEST'),
-  };
-}
-
-const SETUPS: Record<Protocol, (dir: string) => Promise<Channel>> = {
-  ftp: (dir) => vsftpdChannel(dir, false),
-  ftps: (dir) => vsftpdChannel(dir, true),
-  sftp: opensshChannel,
-};
-
-/** BENCH_PROTOCOLS, checked before anything starts. */
-function protocols(): Protocol[] {
-  const wanted = (process.env.BENCH_PROTOCOLS ?? PROTOCOLS.join(','))
-    .split(',')
-    .map((name) => name.trim().toLowerCase())
-    .filter(Boolean);
-  const unknown = wanted.filter((name) => !PROTOCOLS.some((known) => known === name));
-  if (unknown.length || !wanted.length) {
-    throw new Error(
-      `BENCH_PROTOCOLS: ${unknown.join(',') || '(none)'}: use ${PROTOCOLS.join(',')}`,
-    );
-  }
-  return PROTOCOLS.filter((known) => wanted.includes(known));
 }
 
 /** Median of RUNS of a command, with `after` between runs. */
@@ -386,7 +240,7 @@ async function main(): Promise<void> {
   cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const channels = new Map<Protocol, Channel>();
   for (const protocol of wanted) {
-    channels.set(protocol, await SETUPS[protocol](dir));
+    channels.set(protocol, await SETUPS[protocol](dir, cleanups));
     await checkpoint();
   }
   const material = await createSelfSigned({ commonName: 'bench signer' });

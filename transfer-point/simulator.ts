@@ -3,6 +3,12 @@
  * answers them as the reception does. Uploads are reported by ftp-srv; every GO, TD and
  * notification is then handled one at a time, in arrival order, on a single queue, so the
  * duplicate memory and the numbering never see two sets at once.
+ *
+ * Why one file of about 480 lines: this class is the transfer point's state (the queue, the
+ * duplicate memory, the numbering, the scripted faults, the timers) and every handler below
+ * reads or changes it. Each piece of logic it calls lives in its own module (judge, judgement
+ * log, response XML and writer, set files, the FTP and SFTP servers); splitting the class
+ * itself would pass its state around instead of keeping it in one place.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { EventEmitter } from 'node:events';
@@ -15,19 +21,14 @@ import type { Environment, UploadFolder } from '../shared/names';
 import { acrfCode } from '../shared/errors';
 import { ENVIRONMENT_OF_UPLOAD_FOLDER, HOME_FOLDERS, SIMULATOR_DEFAULTS } from './constants';
 import type { HomeFolder, SimulatorResponseType } from './constants';
-import {
-  SIMULATOR_CODES,
-  SimulatorOptionsError,
-  SimulatorProcessingError,
-  SimulatorStoppedError,
-  SimulatorTimeoutError,
-} from './errors';
+import { SIMULATOR_CODES, SimulatorOptionsError, SimulatorProcessingError } from './errors';
 import { SimulatorFileSystem, type FileSystemHooks } from './file-system';
 import { listenFtp } from './ftp-server';
 import { listenSftp } from './sftp-server';
 import type { ResolvedSftpSettings } from './sftp-settings';
 import type { FtpServerHandle } from './ftp-server';
 import { judgeSet } from './judge';
+import { JudgementLog } from './judgement-log';
 import type { Verdict } from './judge';
 import { ResponseSequence, TicketNumbers } from './numbering';
 import { resolveSimulatorOptions } from './options';
@@ -47,15 +48,6 @@ import type {
   SimulatorProtocol,
 } from './types';
 import type { UploadSink } from './upload-sink';
-
-interface Waiter {
-  predicate: JudgementPredicate;
-  resolve: (judgement: Judgement) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
-const MAX_TIMER_MS = 2_147_483_647;
 
 function isUploadFolder(name: string): name is UploadFolder {
   return Object.prototype.hasOwnProperty.call(ENVIRONMENT_OF_UPLOAD_FOLDER, name);
@@ -87,11 +79,9 @@ class LocalTransferPoint implements Simulator {
   readonly privateKeyPem: string | undefined;
 
   private readonly events = new EventEmitter();
-  private readonly judged: Judgement[] = [];
+  private readonly judgementLog = new JudgementLog();
   private readonly cancelledSets: Cancellation[] = [];
   private readonly notified: NotificationRecord[] = [];
-  private readonly delivered = new Set<Judgement>();
-  private waiters: Waiter[] = [];
   private readonly accepted = new Set<string>();
   private readonly tickets = new TicketNumbers();
   private readonly sequence = new ResponseSequence();
@@ -174,7 +164,7 @@ class LocalTransferPoint implements Simulator {
   }
 
   get judgements(): readonly Judgement[] {
-    return [...this.judged];
+    return this.judgementLog.all;
   }
 
   get cancellations(): readonly Cancellation[] {
@@ -210,36 +200,7 @@ class LocalTransferPoint implements Simulator {
     predicate: JudgementPredicate = () => true,
     timeoutMs: number = SIMULATOR_DEFAULTS.waitTimeoutMs,
   ): Promise<Judgement> {
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs < 0 || timeoutMs > MAX_TIMER_MS) {
-      return Promise.reject(scriptError('timeoutMs', `must be from 0 to ${MAX_TIMER_MS} ms`));
-    }
-    if (this.closed) return Promise.reject(new SimulatorStoppedError('waiting for a judgement'));
-    try {
-      const found = this.judged.find((item) => !this.delivered.has(item) && predicate(item));
-      if (found) {
-        this.delivered.add(found);
-        return Promise.resolve(found);
-      }
-    } catch (error) {
-      return Promise.reject(error);
-    }
-    return new Promise<Judgement>((resolve, reject) => {
-      const waiter: Waiter = {
-        predicate,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.waiters = this.waiters.filter((other) => other !== waiter);
-          const seen = this.judged.map((item) => item.goName).join(', ') || 'none';
-          reject(
-            new SimulatorTimeoutError(
-              `no matching judgement within ${timeoutMs} ms (judged so far: ${seen})`,
-            ),
-          );
-        }, timeoutMs),
-      };
-      this.waiters.push(waiter);
-    });
+    return this.judgementLog.waitFor(predicate, timeoutMs);
   }
 
   idle(): Promise<void> {
@@ -387,8 +348,7 @@ class LocalTransferPoint implements Simulator {
       received,
       at: createdAt,
     });
-    this.judged.push(judgement);
-    this.deliver(judgement);
+    this.judgementLog.record(judgement);
     this.emit('judged', judgement);
     if (accepted) this.scheduleNotification(judgement, verdict.handledForm ?? '');
   }
@@ -480,27 +440,6 @@ class LocalTransferPoint implements Simulator {
   // Events and shutdown
   // -------------------------------------------------------------------------------------------
 
-  private deliver(judgement: Judgement): void {
-    for (const waiter of [...this.waiters]) {
-      let matches: boolean;
-      try {
-        matches = waiter.predicate(judgement);
-      } catch (error) {
-        this.waiters = this.waiters.filter((other) => other !== waiter);
-        clearTimeout(waiter.timer);
-        waiter.reject(error instanceof Error ? error : new Error(String(error)));
-        continue;
-      }
-      if (matches) {
-        this.waiters = this.waiters.filter((other) => other !== waiter);
-        clearTimeout(waiter.timer);
-        this.delivered.add(judgement);
-        waiter.resolve(judgement);
-        return;
-      }
-    }
-  }
-
   /** Emits to listeners; a listener that throws is reported as `failed`, never breaks the queue. */
   private emit<E extends keyof SimulatorEvents>(
     event: E,
@@ -518,11 +457,7 @@ class LocalTransferPoint implements Simulator {
     this.closed = true;
     for (const timer of this.notificationTimers) clearTimeout(timer);
     this.notificationTimers.clear();
-    for (const waiter of this.waiters) {
-      clearTimeout(waiter.timer);
-      waiter.reject(new SimulatorStoppedError('a caller waited for a judgement'));
-    }
-    this.waiters = [];
+    this.judgementLog.close();
     await this.server?.close();
     for (const sink of this.sinks) sink.destroy();
     await this.queue; // a set being judged is finished before its folder may go
