@@ -12,15 +12,10 @@ import { EXIT, redactOptionValues, reportError, type CliIo } from './io';
 import { version } from '../package.json';
 
 /**
- * Runs the command line with the given arguments (without `node` and the
- * script) and returns the exit code. Output goes through `io`, so tests run
- * the real CLI in-process and read what a user would read.
+ * The commander program with every command registered, not yet parsed: `runCli` parses it,
+ * and the docs test walks it to hold docs/cli.md to what `--help` shows.
  */
-export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
-  let exitCode: number = EXIT.ok;
-  const setExit = (code: number) => {
-    exitCode = code;
-  };
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
   const program = new Command('onss-transfer')
     .description('File Belgian social security declarations with the transfer point')
     .version(version)
@@ -40,6 +35,19 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
   registerPull(program, io, setExit);
   registerStatus(program, io, setExit);
   registerImportKey(program, io, setExit);
+  return program;
+}
+
+/**
+ * Runs the command line with the given arguments (without `node` and the
+ * script) and returns the exit code. Output goes through `io`, so tests run
+ * the real CLI in-process and read what a user would read.
+ */
+export async function runCli(args: readonly string[], io: CliIo): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram(io, (code) => {
+    exitCode = code;
+  });
   try {
     await program.parseAsync([...args], { from: 'user' });
     return exitCode;
