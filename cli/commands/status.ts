@@ -1,6 +1,12 @@
 import type { Command } from 'commander';
-import type { DeclarationRecord, DeclarationState } from '../../shared/ledger';
-import { describeReceptionError } from '../../shared/responses';
+import type { DeclarationRecord, DeclarationState, NotificationOutcome } from '../../shared/ledger';
+import {
+  anomalyIdLabel,
+  describeAnomaly,
+  describeAnomalyClass,
+  describeNotificationVerdict,
+  describeReceptionError,
+} from '../../shared/responses';
 import { defaultLedgerPath } from '../defaults';
 import { EXIT, printJson, UsageError, type CliIo } from '../io';
 
@@ -19,8 +25,62 @@ interface StatusLine {
   tickets: string[];
   errors: Array<{ id: string; label: string }>;
   notifications: number;
+  /** Each notification's verdict and anomalies, in the order they came. */
+  notified: NotifiedLine[];
   failure?: string;
   updatedAt: string;
+}
+
+/** One notification as `status` shows it. */
+interface NotifiedLine {
+  /** In words: accepted, accepted with anomalies, refused: ..., proposal to validate, ... */
+  verdict: string;
+  /** HandlingResult/ResultCode as its word (refused, accepted, proposal, ...). */
+  result: string;
+  diagnosis?: number;
+  ticket?: string;
+  anomalyCount: number;
+  /** The first anomalies the ledger kept (all of them up to 20). */
+  anomalies: Array<{
+    errorId: string;
+    label?: string;
+    class?: string;
+    classInWords?: string;
+    tagName?: string;
+    path?: string;
+    value?: string;
+    /** The whole anomaly in words, as the text output shows it. */
+    words: string;
+  }>;
+  at: string;
+}
+
+function toNotified(outcome: NotificationOutcome): NotifiedLine {
+  return {
+    verdict: describeNotificationVerdict(outcome.result, outcome.withAnomalies, outcome.diagnosis),
+    result: outcome.result,
+    ...(outcome.diagnosis === undefined ? {} : { diagnosis: outcome.diagnosis }),
+    ...(outcome.ticket ? { ticket: outcome.ticket } : {}),
+    anomalyCount: outcome.anomalyCount,
+    anomalies: (outcome.anomalies ?? []).map((anomaly) => {
+      const label = anomalyIdLabel(anomaly.errorId);
+      return {
+        errorId: anomaly.errorId,
+        ...(label === undefined ? {} : { label }),
+        ...(anomaly.anomalyClass === undefined
+          ? {}
+          : {
+              class: anomaly.anomalyClass,
+              classInWords: describeAnomalyClass(anomaly.anomalyClass),
+            }),
+        ...(anomaly.tagName === undefined ? {} : { tagName: anomaly.tagName }),
+        ...(anomaly.path === undefined ? {} : { path: anomaly.path }),
+        ...(anomaly.value === undefined ? {} : { value: anomaly.value }),
+        words: describeAnomaly(anomaly),
+      };
+    }),
+    at: outcome.at,
+  };
 }
 
 function toLine(record: DeclarationRecord): StatusLine {
@@ -35,9 +95,23 @@ function toLine(record: DeclarationRecord): StatusLine {
     tickets: record.tickets ?? [],
     errors,
     notifications: (record.notifications ?? []).length,
+    notified: (record.notifications ?? []).map(toNotified),
     ...(record.failure ? { failure: `${record.failure.code}: ${record.failure.message}` } : {}),
     updatedAt: record.updatedAt,
   };
+}
+
+function printNotified(io: CliIo, notified: NotifiedLine): void {
+  const count = notified.anomalyCount;
+  io.stdout(
+    `    notification: ${notified.verdict}` +
+      `${notified.ticket ? `, ticket ${notified.ticket}` : ''}` +
+      `${count ? `, ${count} ${count === 1 ? 'anomaly' : 'anomalies'}` : ''}\n`,
+  );
+  for (const anomaly of notified.anomalies)
+    io.stdout(`      ${anomaly.errorId} ${anomaly.words}\n`);
+  const untold = count - notified.anomalies.length;
+  if (untold > 0) io.stdout(`      and ${untold} more in the notification file\n`);
 }
 
 function isoDay(value: string): string {
@@ -83,6 +157,7 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
                 `${line.notifications ? `  ${line.notifications} notification(s)` : ''}\n`,
             );
             for (const error of line.errors) io.stdout(`    ${error.id} ${error.label}\n`);
+            for (const notified of line.notified) printNotified(io, notified);
             if (line.failure) io.stdout(`    ${line.failure}\n`);
           }
         }

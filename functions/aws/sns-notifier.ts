@@ -86,6 +86,10 @@ export function snsMessage(event: TransferEvent): string {
     lines.push('', 'Errors:');
     for (const error of event.errors) lines.push(`- ${error.id}: ${error.label}`);
   }
+  if (event.anomalies?.length) {
+    lines.push('', 'First anomalies:');
+    for (const anomaly of event.anomalies) lines.push(`- ${anomaly.id}: ${anomaly.label}`);
+  }
   if (event.files?.length) {
     lines.push('', 'Files:');
     for (const file of event.files) lines.push(`- ${file}`);

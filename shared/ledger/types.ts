@@ -111,6 +111,20 @@ export interface Acknowledgement {
   at: string;
 }
 
+/** One anomaly of a notification, as recorded on the declaration. */
+export interface RecordedAnomaly {
+  /** `ErrorID`, e.g. `00024-152`. */
+  errorId: string;
+  /** `AnomalyClass` as written (B, P, NP, D, W, I, or another value). */
+  anomalyClass?: string;
+  /** `TagName`: the element concerned, e.g. `INSS`. */
+  tagName?: string;
+  /** `Path`: the fields identifying the block, as `NAME=value` joined by `, `. */
+  path?: string;
+  /** `Value`: the value found. */
+  value?: string;
+}
+
 /** The outcome of one NOTIFICATION about a set, as recorded on the declaration. */
 export interface NotificationOutcome {
   /** HandlingResult/ResultCode as given (`0` to `4`), kept as text so unknown codes survive. */
@@ -121,6 +135,14 @@ export interface NotificationOutcome {
   withAnomalies: boolean;
   /** Number of AnomalyReport elements. */
   anomalyCount: number;
+  /** `Diagnosis` (0-9; 3 = rejected for blocking anomalies), when given. */
+  diagnosis?: number;
+  /**
+   * The first anomalies as the notification gave them (at most MAX_RECORDED_ANOMALIES, each
+   * field at most MAX_ANOMALY_FIELD_LENGTH characters), so that `status` can say what was wrong
+   * without the answer file. Absent in records written before they were kept.
+   */
+  anomalies?: RecordedAnomaly[];
   /** HandledReference/ReferenceNbr (the declaration's ticket), when given. */
   ticket?: string;
   /** The id of the response set that carried the notification. */

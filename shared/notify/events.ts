@@ -51,9 +51,11 @@ export interface TransferEvent {
   ticket?: string;
   /** For a rejection: the reception errors, in words. */
   errors?: ErrorInWords[];
-  /** For a notification: its result in words and the anomalies counted. */
+  /** For a notification: its verdict in words and the anomalies counted. */
   result?: string;
   anomalyCount?: number;
+  /** For a notification: its first anomalies, each ErrorID with what, where and the value. */
+  anomalies?: ErrorInWords[];
   /** The response set the event comes from. */
   response?: string;
   /** Where the stored files are (paths or URLs). */

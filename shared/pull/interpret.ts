@@ -1,9 +1,20 @@
 import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
-import type { DeclarationRecord, DeclarationState, Ledger, ResponseRecord } from '../ledger';
-import { EVENT_TYPES, type Notifier, type TransferEvent } from '../notify';
 import {
+  MAX_ANOMALY_FIELD_LENGTH,
+  MAX_RECORDED_ANOMALIES,
+  type DeclarationRecord,
+  type DeclarationState,
+  type Ledger,
+  type RecordedAnomaly,
+  type ResponseRecord,
+} from '../ledger';
+import { EVENT_TYPES, type ErrorInWords, type Notifier, type TransferEvent } from '../notify';
+import {
+  describeAnomaly,
+  describeNotificationVerdict,
   describeReceptionError,
+  type Anomaly,
   parseResponseStream,
   type AcrfForm,
   type NotificationForm,
@@ -288,26 +299,63 @@ async function applyNotification(
             accepted: form.accepted,
             withAnomalies: form.withAnomalies,
             anomalyCount: form.anomalyCount,
+            ...(form.diagnosis === undefined ? {} : { diagnosis: form.diagnosis }),
+            anomalies: recordedAnomalies(form.anomalies),
             ...(form.declarationTicket ? { ticket: form.declarationTicket } : {}),
             response: response.id,
             at,
           },
         },
       );
-  const outcome = form.accepted
-    ? form.withAnomalies
-      ? 'accepted with anomalies'
-      : 'accepted'
-    : form.result;
+  const verdict = describeNotificationVerdict(form.result, form.withAnomalies, form.diagnosis);
+  const first = form.anomalies.slice(0, EVENT_ANOMALIES).map(anomalyInWords);
   return {
     type: EVENT_TYPES.notified,
     at,
     declaration: updated.id,
     state: updated.state,
     ...(form.declarationTicket ? { ticket: form.declarationTicket } : {}),
-    result: outcome,
+    result: verdict,
     anomalyCount: form.anomalyCount,
+    ...(first.length ? { anomalies: first } : {}),
     response: response.id,
-    message: `${updated.id} notified: ${outcome}${form.anomalyCount ? `, ${form.anomalyCount} anomalies` : ''}`,
+    message:
+      `${updated.id} notified: ${verdict}` +
+      `${form.anomalyCount ? `, ${form.anomalyCount} anomalies` : ''}` +
+      `${first.length ? ` (${first.map((a) => `${a.id} ${a.label}`).join('; ')})` : ''}`,
   };
+}
+
+/** How many anomalies an event carries: the first ones, enough to act on. */
+const EVENT_ANOMALIES = 5;
+
+/** The anomalies a notification outcome keeps in the ledger: the first ones, fields bounded. */
+function recordedAnomalies(anomalies: readonly Anomaly[]): RecordedAnomaly[] {
+  return anomalies.slice(0, MAX_RECORDED_ANOMALIES).map(recordAnomaly);
+}
+
+function recordAnomaly(anomaly: Anomaly): RecordedAnomaly {
+  const fields = {
+    anomalyClass: anomaly.anomalyClass,
+    tagName: anomaly.tagName,
+    path: anomaly.path?.map((field) => `${field.name}=${field.value}`).join(', '),
+    value: anomaly.value,
+  };
+  const recorded: RecordedAnomaly = { errorId: bounded(anomaly.errorId) || '(no ErrorID)' };
+  for (const [name, text] of Object.entries(fields) as [keyof typeof fields, string?][]) {
+    if (text) recorded[name] = bounded(text);
+  }
+  return recorded;
+}
+
+// A field longer than the ledger keeps is cut, with a mark, rather than refusing the answer.
+function bounded(text: string): string {
+  return text.length <= MAX_ANOMALY_FIELD_LENGTH
+    ? text
+    : `${text.slice(0, MAX_ANOMALY_FIELD_LENGTH - 1)}…`;
+}
+
+/** An anomaly in words, for events: its ErrorID, then its meaning, class and where it is. */
+function anomalyInWords(anomaly: Anomaly): ErrorInWords {
+  return { id: anomaly.errorId, label: describeAnomaly(recordAnomaly(anomaly)) };
 }

@@ -175,3 +175,82 @@ export function describeAnomalyClass(anomalyClass: string): string {
     ? ANOMALY_CLASS_LABELS[anomalyClass as KnownAnomalyClass]
     : `unknown anomaly class ${JSON.stringify(anomalyClass)}`;
 }
+
+/** An anomaly's `ErrorID`: a zone or block number, a dash and the 3-digit annex-30 code. */
+export const ANOMALY_ID = /^(\d+)-(\d{3})$/;
+
+/**
+ * The annex-30 meaning of an anomaly's ErrorID (`00024-152`), when our sources name its code.
+ *
+ * @param errorId - the ErrorID as written
+ */
+export function anomalyIdLabel(errorId: string): string | undefined {
+  const code = ANOMALY_ID.exec(errorId)?.[2];
+  return code === undefined ? undefined : acrfCodeLabel(Number(code));
+}
+
+/**
+ * A notification's verdict in words, from its result word (HandlingResult/ResultCode), whether
+ * it reports anomalies, and its Diagnosis: `accepted`, `accepted with anomalies`, `refused`
+ * (with the diagnosis in words when our sources name it), `proposal to validate`,
+ * `provisional answer`, `time-out`, or `unknown result`.
+ *
+ * @param result - the result word (notificationResultOf), or the ResultCode as text
+ * @param withAnomalies - whether the form reports at least one anomaly
+ * @param diagnosis - the Diagnosis, when given
+ */
+export function describeNotificationVerdict(
+  result: string,
+  withAnomalies: boolean,
+  diagnosis?: number,
+): string {
+  // Records hold the result word; older ones (and the ledger's tests) the code as text.
+  const known = /^\d+$/.test(result)
+    ? (NOTI_RESULT as Readonly<Record<number, (typeof NOTI_RESULT)[keyof typeof NOTI_RESULT]>>)[
+        Number(result)
+      ]
+    : Object.values(NOTI_RESULT).find((entry) => entry.result === result);
+  if (known === undefined) return `unknown result ${JSON.stringify(result)}`;
+  if (known.result === 'accepted') return withAnomalies ? 'accepted with anomalies' : 'accepted';
+  const diagnosed =
+    diagnosis === undefined
+      ? undefined
+      : (NOTI_DIAGNOSIS_LABELS as Readonly<Record<number, string>>)[diagnosis];
+  if (known.result === 'refused' && diagnosed !== undefined) return `refused: ${diagnosed}`;
+  return known.label;
+}
+
+/** The fields of an anomaly that say what and where, as a notification gives them. */
+export interface AnomalyFields {
+  errorId: string;
+  anomalyClass?: string;
+  tagName?: string;
+  /** The Path's fields as `NAME=value`, joined by `, `. */
+  path?: string;
+  value?: string;
+}
+
+/**
+ * An anomaly in words, after its ErrorID: its annex-30 meaning, its class, the element and the
+ * block it is in, and the value found, e.g.
+ * `unknown INSS number; blocking; in INSS at INSS=12345678901; value "12345678901"`.
+ *
+ * @param anomaly - the anomaly's fields as written
+ */
+export function describeAnomaly(anomaly: AnomalyFields): string {
+  const parts = [
+    anomalyIdLabel(anomaly.errorId) ??
+      (ANOMALY_ID.test(anomaly.errorId)
+        ? `annex-30 code ${anomaly.errorId.slice(-3)}, its meaning not in our sources`
+        : 'an ErrorID not in the annex-30 form'),
+    anomaly.anomalyClass === undefined ? undefined : describeAnomalyClass(anomaly.anomalyClass),
+    [
+      anomaly.tagName === undefined ? '' : `in ${anomaly.tagName}`,
+      anomaly.path === undefined ? '' : `at ${anomaly.path}`,
+    ]
+      .filter(Boolean)
+      .join(' '),
+    anomaly.value === undefined ? undefined : `value ${JSON.stringify(anomaly.value)}`,
+  ];
+  return parts.filter((part) => part !== undefined && part !== '').join('; ');
+}

@@ -10,12 +10,16 @@ export {
   NOTI_DIAGNOSIS_LABELS,
   NOTI_RESULT,
   TYPE_FORM_LABELS,
+  ANOMALY_ID,
   acrfCodeLabel,
+  anomalyIdLabel,
+  describeAnomaly,
   describeAnomalyClass,
+  describeNotificationVerdict,
   describeReceptionError,
   notificationResultOf,
 } from './codes';
-export type { KnownAcrfCode, KnownAnomalyClass } from './codes';
+export type { AnomalyFields, KnownAcrfCode, KnownAnomalyClass } from './codes';
 export type {
   AcrfDocument,
   AcrfForm,

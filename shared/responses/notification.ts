@@ -1,5 +1,5 @@
 /** The NOTIFICATION Form and its AnomalyReports: the fields read and the values built. */
-import { acrfCodeLabel, notificationResultOf } from './codes';
+import { ANOMALY_ID, acrfCodeLabel, notificationResultOf } from './codes';
 import type { AnomalyDraft, Field, FormDraft } from './drafts';
 import { answeredKey, defined, integer } from './drafts';
 import type { Anomaly, AnomalyLocation, NotificationForm } from './types';
@@ -36,8 +36,6 @@ export const ANOMALY_FIELDS: ReadonlyMap<string, Field> = new Map<string, Field>
 
 // Path children kept per anomaly: a real Path has about eight.
 export const MAX_PATH_FIELDS = 32;
-
-const ANOMALY_ID = /^(\d+)-(\d{3})$/;
 
 /** At the end of a Reference block: keeps its number when it is the sender's own. */
 export function closeReference(form: FormDraft): void {

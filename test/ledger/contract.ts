@@ -14,7 +14,9 @@ import {
   LedgerClosedError,
   LedgerError,
   LedgerRequestError,
+  MAX_ANOMALY_FIELD_LENGTH,
   MAX_LEASE_MS,
+  MAX_RECORDED_ANOMALIES,
   NameAlreadySentError,
   ResponseConflictError,
   ResponseNotFoundError,
@@ -1242,9 +1244,19 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
           anomalyCount: 3,
         });
         const third = notification(responseIdOf('00203', 'NOTI'), {
-          result: '0',
+          result: 'refused',
           accepted: false,
           anomalyCount: 1,
+          diagnosis: 3,
+          anomalies: [
+            {
+              errorId: '00024-152',
+              anomalyClass: 'B',
+              tagName: 'INSS',
+              path: 'NOSSRegistrationNbr=156065072, INSS=80111405125',
+              value: '80111405125',
+            },
+          ],
         });
         delete third.ticket;
 
@@ -1436,6 +1448,36 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
           { notification: { ...noti, anomalyCount: 1.5 } },
         ],
         ['an empty result', 'notified', { notification: { ...noti, result: '' } }],
+        ['a negative diagnosis', 'notified', { notification: { ...noti, diagnosis: -1 } }],
+        [
+          'more anomalies than a record keeps',
+          'notified',
+          {
+            notification: {
+              ...noti,
+              anomalies: Array.from({ length: MAX_RECORDED_ANOMALIES + 1 }, () => ({
+                errorId: '00024-152',
+              })),
+            },
+          },
+        ],
+        [
+          'an anomaly with no ErrorID',
+          'notified',
+          { notification: { ...noti, anomalies: [{ errorId: '' }] } },
+        ],
+        [
+          'an anomaly value longer than a record keeps',
+          'notified',
+          {
+            notification: {
+              ...noti,
+              anomalies: [
+                { errorId: '00024-152', value: 'x'.repeat(MAX_ANOMALY_FIELD_LENGTH + 1) },
+              ],
+            },
+          },
+        ],
         [
           'withAnomalies that is not a boolean',
           'notified',

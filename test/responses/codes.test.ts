@@ -1,7 +1,9 @@
 import {
   ACRF_CODE_LABELS,
   acrfCodeLabel,
+  describeAnomaly,
   describeAnomalyClass,
+  describeNotificationVerdict,
   describeReceptionError,
   notificationResultOf,
 } from '../../shared/responses';
@@ -110,5 +112,49 @@ describe('describeAnomalyClass', () => {
     },
   ])('$title', ({ input, expected }) => {
     expect(describeAnomalyClass(input)).toEqual(expected);
+  });
+});
+
+describe('describeNotificationVerdict', () => {
+  it.each([
+    ['accepted', false, undefined, 'accepted'],
+    ['accepted', true, undefined, 'accepted with anomalies'],
+    ['1', true, undefined, 'accepted with anomalies'],
+    ['refused', true, 3, 'refused: rejected for blocking anomalies'],
+    ['0', true, 3, 'refused: rejected for blocking anomalies'],
+    ['refused', false, 7, 'refused'],
+    ['refused', false, undefined, 'refused'],
+    ['proposal', false, undefined, 'proposal to validate'],
+    ['provisional', false, undefined, 'provisional answer'],
+    ['timeout', false, undefined, 'time-out'],
+    ['4', false, undefined, 'time-out'],
+    ['unknown', false, undefined, 'unknown result "unknown"'],
+    ['9', false, undefined, 'unknown result "9"'],
+    ['constructor', false, undefined, 'unknown result "constructor"'],
+  ])('%s, anomalies %s, diagnosis %s: %s', (result, withAnomalies, diagnosis, expected) => {
+    expect(describeNotificationVerdict(result, withAnomalies, diagnosis)).toBe(expected);
+  });
+});
+
+describe('describeAnomaly', () => {
+  it('tells the meaning, class, element, block and value, in that order', () => {
+    expect(
+      describeAnomaly({
+        errorId: '00001-129',
+        anomalyClass: 'B',
+        tagName: 'INSS',
+        path: 'INSS=80111405125',
+        value: '8011',
+      }),
+    ).toBe('wrong application prefix; blocking; in INSS at INSS=80111405125; value "8011"');
+  });
+
+  it('says when the code is not in our sources, and when the ErrorID is not in the annex-30 form', () => {
+    expect(describeAnomaly({ errorId: '00024-152' })).toBe(
+      'annex-30 code 152, its meaning not in our sources',
+    );
+    expect(describeAnomaly({ errorId: 'X', anomalyClass: 'Q' })).toBe(
+      'an ErrorID not in the annex-30 form; unknown anomaly class "Q"',
+    );
   });
 });

@@ -1,6 +1,6 @@
 /** The answers a set records: tickets, acknowledgements (ACRF) and notifications. */
 import { LedgerRequestError } from '../errors';
-import type { Acknowledgement, NotificationOutcome } from '../types';
+import type { Acknowledgement, NotificationOutcome, RecordedAnomaly } from '../types';
 import { parseResponseSetId } from './responses';
 import { CONTROL, checkBoolean, checkObject, checkText, normalizeIso } from './values';
 
@@ -70,7 +70,52 @@ export function validateNotification(id: string, value: NotificationOutcome): No
     at: normalizeIso(value.at, `${id}: notification.at`),
   };
   if (value.ticket !== undefined) copy.ticket = validateTicket(value.ticket);
+  if (value.diagnosis !== undefined) {
+    if (!Number.isSafeInteger(value.diagnosis) || value.diagnosis < 0) {
+      throw new LedgerRequestError(
+        `${id}: notification.diagnosis ${String(value.diagnosis)} is not a diagnosis code`,
+      );
+    }
+    copy.diagnosis = value.diagnosis;
+  }
+  if (value.anomalies !== undefined) copy.anomalies = validateAnomalies(id, value.anomalies);
   return copy;
+}
+
+/** Most anomalies a notification outcome records; the count says how many there were. */
+export const MAX_RECORDED_ANOMALIES = 20;
+
+/** Longest text of a recorded anomaly's field: a whole element's text is not a value. */
+export const MAX_ANOMALY_FIELD_LENGTH = 256;
+
+const ANOMALY_FIELDS = ['anomalyClass', 'tagName', 'path', 'value'] as const;
+
+// The anomalies live inside the declaration's record (one DynamoDB item, 400 KB at most), so
+// their number and size are bounded here, whatever the parser hands over.
+function validateAnomalies(id: string, value: unknown): RecordedAnomaly[] {
+  if (!Array.isArray(value) || value.length > MAX_RECORDED_ANOMALIES) {
+    throw new LedgerRequestError(
+      `${id}: notification.anomalies is not a list of at most ${MAX_RECORDED_ANOMALIES} anomalies`,
+    );
+  }
+  return value.map((anomaly: unknown, index) => {
+    const what = `${id}: notification.anomalies[${index}]`;
+    checkObject(anomaly, what);
+    const fields = anomaly as Record<string, unknown>;
+    const copy: RecordedAnomaly = { errorId: anomalyText(fields.errorId, `${what}.errorId`) };
+    for (const field of ANOMALY_FIELDS) {
+      if (fields[field] !== undefined) copy[field] = anomalyText(fields[field], `${what}.${field}`);
+    }
+    return copy;
+  });
+}
+
+function anomalyText(value: unknown, what: string): string {
+  const text = checkText(value, what);
+  if (text.length > MAX_ANOMALY_FIELD_LENGTH) {
+    throw new LedgerRequestError(`${what} is longer than ${MAX_ANOMALY_FIELD_LENGTH} characters`);
+  }
+  return text;
 }
 
 // A response id carried by an answer: the same grammar as the response sets themselves.

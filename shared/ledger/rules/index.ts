@@ -38,6 +38,8 @@ export { decideClaim } from './claims';
 export type { ClaimDecision, ClaimInput } from './claims';
 export { applyTransition, checkTransitionCall, isAnswerRecorded } from './transitions';
 export {
+  MAX_ANOMALY_FIELD_LENGTH,
+  MAX_RECORDED_ANOMALIES,
   MAX_TICKET_LENGTH,
   validateAcknowledgement,
   validateNotification,

@@ -94,6 +94,23 @@ describe('snsNotifier', () => {
     });
   });
 
+  it('lists the first anomalies of a refusing notification in words', () => {
+    const message = snsMessage({
+      type: EVENT_TYPES.notified,
+      at: '2026-11-25T10:00:00.000Z',
+      declaration: 'DMFA.123456.20261125.00001.R',
+      state: 'notified',
+      result: 'refused: rejected for blocking anomalies',
+      anomalyCount: 1,
+      anomalies: [{ id: '00024-152', label: 'annex-30 code 152; blocking; in INSS' }],
+      message: 'DMFA.123456.20261125.00001.R notified: refused',
+    });
+    expect(message).toContain('Result:      refused: rejected for blocking anomalies');
+    expect(message).toContain(
+      'First anomalies:\n- 00024-152: annex-30 code 152; blocking; in INSS',
+    );
+  });
+
   it('writes an orphan answer in words', () => {
     const message = snsMessage({
       type: EVENT_TYPES.orphan,
