@@ -38,6 +38,8 @@ const SUBJECTS: Readonly<Record<EventType, (event: TransferEvent) => string>> = 
     `${e.declaration ?? 'declaration'} rejected${e.errors?.length ? ` (${e.errors.map((x) => x.id).join(', ')})` : ''}`,
   [EVENT_TYPES.notified]: (e) =>
     `${e.declaration ?? 'declaration'} notification${e.result ? `: ${e.result}` : ''}`,
+  [EVENT_TYPES.refused]: (e) =>
+    `${e.declaration ?? 'declaration'} refused${e.anomalies?.length ? ` (${e.anomalies.map((x) => x.id).join(', ')})` : ''}`,
   [EVENT_TYPES.orphan]: (e) => `answer ${e.response ?? ''} matches no declaration`,
   [EVENT_TYPES.signatureProblem]: (e) => `signature problem on response ${e.response ?? ''}`,
   [EVENT_TYPES.malformed]: (e) => `unreadable response ${e.response ?? ''}`,

@@ -91,6 +91,7 @@ export {
   validateDeclarationId,
   validateLeaseMs,
   validateNotification,
+  isRefusal,
   validateOwner,
   validateResponseFiles,
   validateRunLeaseName,

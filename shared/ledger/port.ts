@@ -52,7 +52,7 @@ export interface Ledger {
    * Throws StateConflictError when the set is in another state or the change is not allowed,
    * DeclarationNotFoundError for an unknown id. Resolves with the updated record.
    *
-   * A move to acknowledged or rejected records `patch.acknowledgement`, a move to notified
+   * A move to acknowledged or rejected records `patch.acknowledgement`, a move to notified or refused
    * appends `patch.notification`; their tickets join `tickets`. An answer whose response id the
    * set already holds is a replay: the call resolves with the record unchanged and writes
    * nothing, whatever state the set reached since (DynamoDB: the condition also requires the

@@ -25,8 +25,15 @@ export const DECLARATION_STATES = {
   acknowledged: 'acknowledged',
   /** An ACRF refused the set, with its codes in `acknowledgement.errors`. Terminal. */
   rejected: 'rejected',
-  /** A NOTIFICATION arrived; its outcome (accepted or not) is the last of `notifications`. */
+  /** The latest NOTIFICATION did not refuse the declaration (accepted, with anomalies, a proposal,
+   * provisional, time-out); its outcome is the last of `notifications`. */
   notified: 'notified',
+  /**
+   * The latest NOTIFICATION refused the declaration (HandlingResult 0), with its anomalies in
+   * `notifications`: accepted at reception, refused by the application. A later notification
+   * may move it again.
+   */
+  refused: 'refused',
 } as const;
 
 /** A state of a declaration; see DECLARATION_STATES for the meaning of each. */
@@ -41,7 +48,7 @@ export type DeclarationState = (typeof DECLARATION_STATES)[keyof typeof DECLARAT
 export type StateStage = 'live' | 'committed' | 'failed';
 
 /**
- * The stage of every state. The answer states (acknowledged, rejected, notified) are
+ * The stage of every state. The answer states (acknowledged, rejected, notified, refused) are
  * `committed`: the GO went out, so the source and the name stay sent whatever the answer (the
  * transfer point refuses a name it has seen, even one it rejected: ACRF-133).
  */
@@ -54,6 +61,7 @@ export const STATE_STAGES = {
   acknowledged: 'committed',
   rejected: 'committed',
   notified: 'committed',
+  refused: 'committed',
 } as const satisfies Record<DeclarationState, StateStage>;
 
 /**
@@ -272,7 +280,8 @@ export interface TransitionPatch {
    */
   acknowledgement?: Acknowledgement;
   /**
-   * Required when moving to `notified`, refused otherwise; appended to `notifications`, its
+   * Required when moving to `notified` or `refused` (a refusing notification, result 0, moves to
+   * `refused`, any other to `notified`), refused otherwise; appended to `notifications`, its
    * ticket joins `tickets`. A notification whose response is already recorded on the set makes
    * the call a replay: it resolves with the record unchanged, nothing appended twice.
    */

@@ -12,8 +12,10 @@ export const EVENT_TYPES = {
   acknowledged: 'declaration.acknowledged',
   /** An ACRF rejected a declaration, with its error codes. */
   rejected: 'declaration.rejected',
-  /** A NOTIFICATION answered a declaration (accepted, with anomalies, refused...). */
+  /** A NOTIFICATION answered a declaration without refusing it (accepted, with anomalies...). */
   notified: 'declaration.notified',
+  /** A NOTIFICATION refused a declaration (ResultCode 0), with its first anomalies. */
+  refused: 'declaration.refused',
   /** An answer that matches no declaration of the ledger: kept, reported. */
   orphan: 'response.orphan',
   /** A response whose FS does not verify, or that came without one: kept, reported. */

@@ -284,33 +284,31 @@ async function applyNotification(
   if (declaration === undefined) return undefined;
   // A replay, or a notification for a set in a state it cannot move from (rejected, failed...):
   // the answer is kept and raised, the state is left as it is, and the pull goes on.
+  const from: DeclarationState[] = ['launching', 'launched', 'acknowledged', 'notified', 'refused'];
   const settled =
     (declaration.notifications ?? []).some((n) => n.response === response.id) ||
-    !['launching', 'launched', 'acknowledged', 'notified'].includes(declaration.state);
+    !from.includes(declaration.state);
+  // A refusal (ResultCode 0) puts the declaration in `refused`; any other answer in `notified`.
+  const refused = form.result === 'refused';
   const updated = settled
     ? declaration
-    : await ledger.transition(
-        declaration.id,
-        ['launching', 'launched', 'acknowledged', 'notified'],
-        'notified',
-        {
-          notification: {
-            result: form.result,
-            accepted: form.accepted,
-            withAnomalies: form.withAnomalies,
-            anomalyCount: form.anomalyCount,
-            ...(form.diagnosis === undefined ? {} : { diagnosis: form.diagnosis }),
-            anomalies: recordedAnomalies(form.anomalies),
-            ...(form.declarationTicket ? { ticket: form.declarationTicket } : {}),
-            response: response.id,
-            at,
-          },
+    : await ledger.transition(declaration.id, from, refused ? 'refused' : 'notified', {
+        notification: {
+          result: form.result,
+          accepted: form.accepted,
+          withAnomalies: form.withAnomalies,
+          anomalyCount: form.anomalyCount,
+          ...(form.diagnosis === undefined ? {} : { diagnosis: form.diagnosis }),
+          anomalies: recordedAnomalies(form.anomalies),
+          ...(form.declarationTicket ? { ticket: form.declarationTicket } : {}),
+          response: response.id,
+          at,
         },
-      );
+      });
   const verdict = describeNotificationVerdict(form.result, form.withAnomalies, form.diagnosis);
   const first = form.anomalies.slice(0, EVENT_ANOMALIES).map(anomalyInWords);
   return {
-    type: EVENT_TYPES.notified,
+    type: refused ? EVENT_TYPES.refused : EVENT_TYPES.notified,
     at,
     declaration: updated.id,
     state: updated.state,
@@ -320,7 +318,7 @@ async function applyNotification(
     ...(first.length ? { anomalies: first } : {}),
     response: response.id,
     message:
-      `${updated.id} notified: ${verdict}` +
+      `${updated.id} ${refused ? 'refused by its notification' : 'notified'}: ${verdict}` +
       `${form.anomalyCount ? `, ${form.anomalyCount} anomalies` : ''}` +
       `${first.length ? ` (${first.map((a) => `${a.id} ${a.label}`).join('; ')})` : ''}`,
   };

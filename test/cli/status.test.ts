@@ -83,8 +83,10 @@ describe('onss-transfer status: what a notification said', () => {
       .trim()
       .split('\n')
       .map((line) => JSON.parse(line) as TransferEvent);
-    const notified = events.find((event) => event.type === 'declaration.notified');
+    const notified = events.find((event) => event.type === 'declaration.refused');
     expect(notified).toMatchObject({
+      declaration: judged.goName.slice(3, -2),
+      state: 'refused',
       result: 'refused: rejected for blocking anomalies',
       anomalyCount: 2,
       anomalies: [
@@ -97,6 +99,9 @@ describe('onss-transfer status: what a notification said', () => {
     const text = await cli(['status', '--ledger', ledger]);
     expect(text.code).toBe(0);
     const lines = text.stdout.split('\n');
+    expect(lines[0]).toMatch(
+      /^DMFA\.123456\.\d{8}\.00001\.T {2}refused {2}ticket \S+, DECL00000042 {2}1 notification\(s\)$/,
+    );
     expect(lines).toContainEqual(
       expect.stringMatching(
         /^ {4}notification: refused: rejected for blocking anomalies, ticket DECL00000042, 2 anomalies$/,
@@ -114,9 +119,11 @@ describe('onss-transfer status: what a notification said', () => {
 
     const json = await cli(['status', '--ledger', ledger, '--json']);
     const [declaration] = JSON.parse(json.stdout) as Array<{
+      state: string;
       notifications: number;
       notified: Array<Record<string, unknown>>;
     }>;
+    expect(declaration?.state).toBe('refused');
     expect(declaration?.notifications).toBe(1);
     expect(declaration?.notified).toEqual([
       expect.objectContaining({

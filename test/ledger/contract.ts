@@ -75,6 +75,7 @@ const PATHS: Record<DeclarationState, DeclarationState[]> = {
   acknowledged: ['uploading', 'launching', 'launched', 'acknowledged'],
   rejected: ['uploading', 'launching', 'launched', 'rejected'],
   notified: ['uploading', 'launching', 'launched', 'notified'],
+  refused: ['uploading', 'launching', 'launched', 'refused'],
 };
 
 /**
@@ -130,6 +131,13 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
           };
         case 'notified':
           return { notification: notification(nextResponse('NOTI')) };
+        case 'refused':
+          return {
+            notification: notification(nextResponse('NOTI'), {
+              result: 'refused',
+              accepted: false,
+            }),
+          };
         default:
           return {};
       }
@@ -1263,17 +1271,18 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
         // Act
         await ledger.transition(launched.id, 'acknowledged', 'notified', { notification: first });
         await ledger.transition(launched.id, 'notified', 'notified', { notification: second });
-        const last = await ledger.transition(
-          launched.id,
-          ['acknowledged', 'notified'],
-          'notified',
-          {
-            notification: third,
-          },
+        // A refusal with a move to notified is refused: the state must say what the answer said.
+        await expectError(
+          ledger.transition(launched.id, 'notified', 'notified', { notification: third }),
+          LedgerRequestError,
+          'LEDGER_REQUEST_INVALID',
         );
+        const last = await ledger.transition(launched.id, ['acknowledged', 'notified'], 'refused', {
+          notification: third,
+        });
 
         // Assess
-        expect(last.state).toBe('notified');
+        expect(last.state).toBe('refused');
         expect(last.notifications).toEqual([first, second, third]);
         expect(last.tickets).toEqual(['FILE-1', 'DECL-1']);
         expect(last.acknowledgement?.response).toBe(ACRF);

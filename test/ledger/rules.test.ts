@@ -74,10 +74,12 @@ describe('ledger rules: tables', () => {
 
   it('lets answers follow a GO that went out, and nothing leave rejected or failed', () => {
     expect(ALLOWED_TRANSITIONS).toMatchObject({
-      launching: ['launched', 'acknowledged', 'rejected', 'notified'],
-      launched: ['acknowledged', 'rejected', 'notified'],
-      acknowledged: ['notified'],
-      notified: ['notified'],
+      launching: ['launched', 'acknowledged', 'rejected', 'notified', 'refused'],
+      launched: ['acknowledged', 'rejected', 'notified', 'refused'],
+      acknowledged: ['notified', 'refused'],
+      // The state follows the latest notification: refused by one, accepted by a later one.
+      notified: ['notified', 'refused'],
+      refused: ['notified', 'refused'],
       rejected: [],
       failed: [],
     });

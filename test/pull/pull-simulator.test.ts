@@ -147,7 +147,8 @@ describe('answers for a declaration that cannot move', () => {
     expect(report.failed).toEqual([]);
     expect(report.sets.map((s) => s.id)).toContain(id);
     expect((await ledger.get(sent.plan.setId))?.state).toBe('rejected');
-    expect(events.some((e) => e.type === 'declaration.notified' && e.state === 'rejected')).toBe(
+    // The event names what the answer said (a refusal), and the state it left untouched.
+    expect(events.some((e) => e.type === 'declaration.refused' && e.state === 'rejected')).toBe(
       true,
     );
   });

@@ -82,6 +82,14 @@ export function validateNotification(id: string, value: NotificationOutcome): No
   return copy;
 }
 
+/**
+ * Whether a notification refused the declaration: HandlingResult/ResultCode 0, recorded as its
+ * word (`refused`) or, as some callers and older records do, as the code itself.
+ */
+export function isRefusal(outcome: NotificationOutcome): boolean {
+  return outcome.result === 'refused' || outcome.result === '0';
+}
+
 /** Most anomalies a notification outcome records; the count says how many there were. */
 export const MAX_RECORDED_ANOMALIES = 20;
 

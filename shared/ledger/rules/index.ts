@@ -42,6 +42,7 @@ export {
   MAX_RECORDED_ANOMALIES,
   MAX_TICKET_LENGTH,
   validateAcknowledgement,
+  isRefusal,
   validateNotification,
   validateTicket,
 } from './answers';

@@ -6,19 +6,21 @@ import type { DeclarationState, StateStage } from '../types';
  * The state changes a set may go through. `uploading -> uploading` records progress (files,
  * hashes) without a change of meaning. An answer may find its set still `launching`: the
  * process crashed after starting the GO, and the answer proves the GO arrived. Only
- * notifications follow an acknowledgement, and `notified -> notified` records later ones;
+ * notifications follow an acknowledgement; the state follows the latest one (`refused` when it
+ * refused the declaration, `notified` otherwise), so `notified` and `refused` move to each other;
  * `rejected` and `failed` are final. Keyed by every state so a new state does not compile until
  * it is placed here.
  */
 export const ALLOWED_TRANSITIONS = {
   planned: ['uploading', 'failed'],
   uploading: ['uploading', 'launching', 'failed'],
-  launching: ['launched', 'acknowledged', 'rejected', 'notified'],
-  launched: ['acknowledged', 'rejected', 'notified'],
+  launching: ['launched', 'acknowledged', 'rejected', 'notified', 'refused'],
+  launched: ['acknowledged', 'rejected', 'notified', 'refused'],
   failed: [],
-  acknowledged: ['notified'],
+  acknowledged: ['notified', 'refused'],
   rejected: [],
-  notified: ['notified'],
+  notified: ['notified', 'refused'],
+  refused: ['notified', 'refused'],
 } as const satisfies Record<DeclarationState, readonly DeclarationState[]>;
 
 const STATES: ReadonlySet<string> = new Set(Object.values(DECLARATION_STATES));

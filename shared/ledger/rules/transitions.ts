@@ -9,7 +9,7 @@ import type {
   TransitionOptions,
   TransitionPatch,
 } from '../types';
-import { validateAcknowledgement, validateNotification } from './answers';
+import { isRefusal, validateAcknowledgement, validateNotification } from './answers';
 import { validateFiles } from './declarations';
 import { checkLeaseHolder, validateOwner, withoutLease } from './leases';
 import { ALLOWED_TRANSITIONS, isDeclarationState, stageOf } from './states';
@@ -141,7 +141,7 @@ type CheckedAnswer =
   | { kind: 'notification'; response: string; value: NotificationOutcome };
 
 // The answer a move records: an ACRF decides acknowledged (accepted) or rejected (refused), a
-// notification makes notified. Required with those moves and refused with any other, so a
+// notification decides refused (result 0) or notified (any other). Required with those moves and refused with any other, so a
 // state never claims an answer the record does not hold.
 function checkAnswer(
   id: string,
@@ -155,8 +155,11 @@ function checkAnswer(
       `${id}: an acknowledgement is recorded only with a move to acknowledged or rejected`,
     );
   }
-  if (to !== DECLARATION_STATES.notified && changes.notification !== undefined) {
-    throw new LedgerRequestError(`${id}: a notification is recorded only with a move to notified`);
+  const notifying = to === DECLARATION_STATES.notified || to === DECLARATION_STATES.refused;
+  if (!notifying && changes.notification !== undefined) {
+    throw new LedgerRequestError(
+      `${id}: a notification is recorded only with a move to notified or refused`,
+    );
   }
   if (acknowledging) {
     if (changes.acknowledgement === undefined) {
@@ -171,11 +174,16 @@ function checkAnswer(
     }
     return { kind: 'acknowledgement', response: value.response, value };
   }
-  if (to === DECLARATION_STATES.notified) {
+  if (notifying) {
     if (changes.notification === undefined) {
-      throw new LedgerRequestError(`${id}: a move to notified needs the notification`);
+      throw new LedgerRequestError(`${id}: a move to ${to} needs the notification`);
     }
     const value = validateNotification(id, changes.notification);
+    if (isRefusal(value) !== (to === DECLARATION_STATES.refused)) {
+      throw new LedgerRequestError(
+        `${id}: a notification with result ${value.result} cannot move the set to ${to}`,
+      );
+    }
     return { kind: 'notification', response: value.response, value };
   }
   return undefined;
