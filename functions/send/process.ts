@@ -82,6 +82,8 @@ async function processMessage(body: string, deps: SendDependencies): Promise<boo
 async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boolean> {
   const now = deps.now ?? (() => new Date());
   const object = `s3://${ref.bucket}/${ref.key}`;
+  // What the run reported before it failed: its set, and whether it recorded that set failed.
+  const run: RunReport = { abandoned: false };
   deps.log.appendKeys({ object, ...(ref.versionId ? { versionId: ref.versionId } : {}) });
   try {
     if (ref.bucket !== deps.config.bucket) {
@@ -108,13 +110,19 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boole
           ...(deps.config.signTest ? { signFor: { T: true, S: true } } : {}),
           ...(deps.tuning?.partSize === undefined ? {} : { partSize: deps.tuning.partSize }),
         },
+        // A repeated delivery of a source whose set failed is not a request to send it again.
+        refuseAfterFailure: true,
       },
       {
         ledger: deps.ledger,
         connector: await deps.connector(),
         material,
         now,
-        onEvent: (sent) => logSendEvent(sent, deps.log),
+        onEvent: (sent) => {
+          if (sent.type === 'planned') run.setId = sent.plan.setId;
+          if (sent.type === 'abandoned') run.abandoned = true;
+          logSendEvent(sent, deps.log);
+        },
         ...(deps.tuning?.retry === undefined ? {} : { retry: deps.tuning.retry }),
       },
     );
@@ -134,10 +142,18 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boole
     );
     return true;
   } catch (error) {
-    return handleFailure(object, error, deps, now());
+    return handleFailure(object, error, deps, now(), run);
   } finally {
     deps.log.removeKeys(['object', 'versionId', 'declaration']);
   }
+}
+
+/** What a send reported before it failed. */
+interface RunReport {
+  /** Its set id, once claimed. */
+  setId?: string;
+  /** Whether it recorded its set failed: final, never retried under a new name. */
+  abandoned: boolean;
 }
 
 async function handleFailure(
@@ -145,8 +161,9 @@ async function handleFailure(
   error: unknown,
   deps: SendDependencies,
   at: Date,
+  run: RunReport,
 ): Promise<boolean> {
-  const kind = classifySendFailure(error);
+  const kind = classifySendFailure(error, { abandoned: run.abandoned });
   if (kind === 'done') {
     deps.log.info(
       'nothing to do: already sent, or being sent by another run',
@@ -157,7 +174,7 @@ async function handleFailure(
   if (kind === 'refused') {
     deps.log.warn('refused: not sent', describeError(error));
     deps.metrics.addMetric(METRIC_NAMES.declarationsRefused, MetricUnit.Count, 1);
-    await notifyQuietly(deps.notifier, failedEvent(object, error, at), (notifyError) =>
+    await notifyQuietly(deps.notifier, failedEvent(object, error, at, run.setId), (notifyError) =>
       deps.log.error('the failed event was not raised', describeError(notifyError)),
     );
     return true;
@@ -171,6 +188,8 @@ function logSendEvent(event: SendEvent, log: Log): void {
     log.warn('retrying', { file: event.name, attempt: event.attempt, reason: event.reason });
   } else if (event.type === 'cleanup') {
     log.info('removed from the server', { file: event.name });
+  } else if (event.type === 'abandoned') {
+    log.warn('recorded failed: never launched', { code: event.code });
   } else if (event.type === 'planned') {
     // Every later line of this send names its declaration.
     log.appendKeys({ declaration: event.plan.setId });

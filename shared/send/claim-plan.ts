@@ -3,11 +3,14 @@ import { checkMaterial } from '../signing';
 import type { DeclarationRecord, Ledger, SentFile } from '../ledger';
 import { STATE_STAGES } from '../ledger';
 import { MAX_FILE_BYTES, todayInBrussels, type DeclarationKey } from '../names';
-import { SendError, SigningMaterialRequiredError } from './errors';
+import { EarlierFailureError, SendError, SigningMaterialRequiredError } from './errors';
 import { planDeclaration, type SendPlan } from './plan';
 import type { SendContext, SendRequest } from './send-types';
 
-/** The key to send under: explicit, the live set of this source (resume), or the next sequence. */
+/**
+ * The key to send under: explicit, the live set of this source (resume), or the next sequence.
+ * Throws EarlierFailureError when the source's latest set failed and the request refuses that.
+ */
 export async function resolveKey(
   request: SendRequest,
   ledger: Ledger,
@@ -16,9 +19,12 @@ export async function resolveKey(
   const { app, sender, env } = request.declaration;
   const date = request.declaration.date ?? todayInBrussels(now);
   const seq = request.declaration.seq ?? 'next';
-  if (seq !== 'next') return { app, sender, date, seq, env };
   const previous = await ledger.findBySource(request.source.identity);
   const stage = previous ? STATE_STAGES[previous.state] : undefined;
+  if (previous && stage === 'failed' && request.refuseAfterFailure && !request.resend) {
+    throw new EarlierFailureError(previous);
+  }
+  if (seq !== 'next') return { app, sender, date, seq, env };
   // A live set of this source resumes under its own names; a committed one is refused by the
   // claim (unless resending): either way no new sequence is spent.
   if (previous && (stage === 'live' || (stage === 'committed' && !request.resend))) {

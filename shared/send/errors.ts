@@ -1,4 +1,5 @@
 import { OnssTransferError } from '../errors';
+import type { DeclarationRecord } from '../ledger';
 
 /** Why a declaration was not sent, beyond the name, content and transport rules. */
 export class SendError extends OnssTransferError {}
@@ -19,6 +20,20 @@ export class DuplicateContentError extends SendError {
       `${setId} has the same content as ${earlier}, already launched: not sent again (use --resend to send it anyway)`,
       { code: 'DUPLICATE_CONTENT' },
     );
+  }
+}
+
+/** A source whose latest set failed, asked again by a sender that does not retry refusals. */
+export class EarlierFailureError extends SendError {
+  /** The failed set. */
+  readonly record: DeclarationRecord;
+
+  constructor(record: DeclarationRecord) {
+    const why = record.failure ? `${record.failure.code}: ${record.failure.message}` : 'failed';
+    super(`${record.id} of this source already failed (${why}): not sent again unless resent`, {
+      code: 'EARLIER_FAILURE',
+    });
+    this.record = record;
   }
 }
 

@@ -12,4 +12,4 @@ export type {
 export { OutboxKeyError, declarationFromOutboxKey } from './outbox-key';
 export type { OutboxLayout } from './outbox-key';
 export { classifySendFailure, failedEvent, launchedEvent, notifyQuietly } from './outcome';
-export type { SendFailureKind } from './outcome';
+export type { SendFailureContext, SendFailureKind } from './outcome';

@@ -10,16 +10,19 @@ import { SequenceExhaustedError } from '../ledger/errors';
 import { FileRuleError, NameRuleError, SetRuleError } from '../names/errors';
 import type { Notifier, TransferEvent } from '../notify/events';
 import { EVENT_TYPES } from '../notify/events';
-import { DuplicateContentError } from './errors';
+import { DuplicateContentError, EarlierFailureError } from './errors';
 import { OutboxKeyError } from './outbox-key';
 import type { SendResult } from './send-types';
 import { SourceChangedError } from './source';
 
 /**
- * - `done`: the source was already launched, or another run holds it: nothing to do.
+ * - `done`: the source was already launched, another run holds it, or its set already failed
+ *   and was reported then (EarlierFailureError): nothing to do.
  * - `refused`: the declaration breaks a rule (name, content, size, duplicate content, a name
- *   already sent, a source replaced while sending): sending it again cannot succeed; the
- *   ledger has it as failed where it got that far; raise `declaration.failed`.
+ *   already sent, a source replaced while sending), or the run recorded its set failed (a
+ *   permanent server reply mid-upload: the set's files are removed and it will never be
+ *   launched): sending it again cannot succeed or would need a new name; raise
+ *   `declaration.failed` once.
  * - `retry`: anything else (network, ledger contention, a set in progress, missing or wrong
  *   configuration or secrets, unknown failures): try again later; after a few tries the queue
  *   moves the message to its dead-letter queue for an operator to redrive once fixed.
@@ -38,9 +41,25 @@ const REFUSALS = [
   OutboxKeyError,
 ];
 
+/** What the failed run itself reported, beside its error. */
+export interface SendFailureContext {
+  /** The run recorded its set failed (SendEvent `abandoned`). */
+  abandoned?: boolean;
+}
+
 /** Decides what a failed send means for the message that asked for it. */
-export function classifySendFailure(error: unknown): SendFailureKind {
-  if (error instanceof DuplicateSourceError || error instanceof LeaseLostError) return 'done';
+export function classifySendFailure(
+  error: unknown,
+  context: SendFailureContext = {},
+): SendFailureKind {
+  if (
+    error instanceof DuplicateSourceError ||
+    error instanceof LeaseLostError ||
+    error instanceof EarlierFailureError
+  ) {
+    return 'done';
+  }
+  if (context.abandoned) return 'refused';
   if (REFUSALS.some((type) => error instanceof type)) return 'refused';
   return 'retry';
 }
@@ -60,13 +79,22 @@ export function launchedEvent(result: SendResult, at: Date): TransferEvent {
   };
 }
 
-/** The `declaration.failed` event of a refused declaration, naming the rule it broke. */
-export function failedEvent(source: string, error: unknown, at: Date): TransferEvent {
+/**
+ * The `declaration.failed` event of a refused declaration, naming the rule it broke and, when
+ * the run got as far as claiming one, its set id.
+ */
+export function failedEvent(
+  source: string,
+  error: unknown,
+  at: Date,
+  setId?: string,
+): TransferEvent {
   const code = error instanceof OnssTransferError ? error.code : 'UNKNOWN';
   const reason = error instanceof Error ? error.message : String(error);
   return {
     type: EVENT_TYPES.failed,
     at: at.toISOString(),
+    ...(setId === undefined ? {} : { declaration: setId }),
     state: 'failed',
     errors: [{ id: code, label: reason }],
     files: [source],

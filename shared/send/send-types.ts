@@ -26,6 +26,13 @@ export interface SendRequest {
   fsFormat?: FsFormat;
   /** Send a source or a name the ledger counts as sent (an operator's explicit choice). */
   resend?: boolean;
+  /**
+   * Refuse (EarlierFailureError) a source whose latest set failed, rather than claim a new set
+   * under a new name. A queue-driven sender sets it: a repeated delivery of a refused source is
+   * not a request to send it again. A person running `send` again leaves it off. Ignored with
+   * `resend`.
+   */
+  refuseAfterFailure?: boolean;
 }
 
 /** Progress and milestones, for a progress bar or a log. */
@@ -35,6 +42,8 @@ export type SendEvent =
   | { type: 'sent'; name: string; size: number }
   | { type: 'retry'; name: string; attempt: number; delayMs: number; reason: string }
   | { type: 'cleanup'; name: string }
+  /** The set was recorded failed (a refusal, its files removed): it will never be launched. */
+  | { type: 'abandoned'; setId: string; code: string; message: string }
   | { type: 'launched'; go: string };
 
 /** The ports and settings the pipeline runs with. */

@@ -97,15 +97,15 @@ export async function abandon(
     const record = await ledger.renewLease(plan.setId, owner);
     if (record.state !== 'uploading') return;
     const leftovers = await removeSetFiles(transport, plan.folder, plan.setId, emit);
+    const message = `${error.message}${describeLeftovers(leftovers)}`;
     await ledger.transition(
       plan.setId,
       'uploading',
       'failed',
-      {
-        failure: { code: error.code, message: `${error.message}${describeLeftovers(leftovers)}` },
-      },
+      { failure: { code: error.code, message } },
       { owner },
     );
+    emit({ type: 'abandoned', setId: plan.setId, code: error.code, message });
   } catch {
     // The original failure is what the caller must see; the set stays resumable.
   }

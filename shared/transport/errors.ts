@@ -215,6 +215,9 @@ const CONNECTION_MESSAGES: readonly RegExp[] = [
   /Control socket is disconnected/,
   /Can't open data connection/,
   /no data connection is available/,
+  // A passive-mode reply cut short (`229 Entering Extended Passive M`): the connection broke
+  // mid-reply. Before the set's failure was final, a new claim hid this; now it must be retried.
+  /^Can't parse (?:response to 'EPSV'|EPSV response|PASV response)/,
 ];
 
 /** Certificate verification failures, by the code Node gives them (OpenSSL's X509 names). */

@@ -6,6 +6,7 @@ import { EVENT_TYPES } from '../../shared/notify';
 import {
   classifySendFailure,
   DuplicateContentError,
+  EarlierFailureError,
   failedEvent,
   notifyQuietly,
   OutboxKeyError,
@@ -17,7 +18,11 @@ import {
   NameAlreadySentError,
   SendInProgressError,
 } from '../../shared/ledger';
-import { TransportAuthError, TransportConnectError } from '../../shared/transport';
+import {
+  TransportAuthError,
+  TransportConnectError,
+  TransportRefusedError,
+} from '../../shared/transport';
 import { claimRequest, own, source } from '../ledger/fixtures';
 
 async function aRecord(): Promise<DeclarationRecord> {
@@ -67,6 +72,17 @@ describe('classifySendFailure', () => {
     ];
     for (const error of retries) expect(classifySendFailure(error)).toBe('retry');
   });
+
+  it('says refused for any failure after which the run recorded its set failed', () => {
+    const permanent = new TransportRefusedError('put IN/FI.x: 550 Is a directory', 550);
+    expect(classifySendFailure(permanent)).toBe('retry');
+    expect(classifySendFailure(permanent, { abandoned: true })).toBe('refused');
+  });
+
+  it('says done for a source whose set already failed: it was reported then', async () => {
+    const record = { ...(await aRecord()), state: 'failed' as const };
+    expect(classifySendFailure(new EarlierFailureError(record), { abandoned: false })).toBe('done');
+  });
 });
 
 describe('failedEvent', () => {
@@ -83,6 +99,17 @@ describe('failedEvent', () => {
       files: ['s3://b/outbox/x.xml'],
     });
     expect(event.message).toContain('s3://b/outbox/x.xml was not sent');
+    expect(event.declaration).toBeUndefined();
+  });
+
+  it('names the set when the run had claimed one', () => {
+    const event = failedEvent(
+      's3://b/outbox/x.xml',
+      new TransportRefusedError('550 Is a directory', 550),
+      new Date('2026-11-25T10:00:00Z'),
+      'DMFA.123456.20261125.00001.R',
+    );
+    expect(event).toMatchObject({ declaration: 'DMFA.123456.20261125.00001.R', state: 'failed' });
   });
 });
 

@@ -53,7 +53,13 @@ function harness(
 async function send(
   h: Harness,
   path: string,
-  options: { env?: 'R' | 'T' | 'S'; partSize?: number; seq?: string; resend?: boolean } = {},
+  options: {
+    env?: 'R' | 'T' | 'S';
+    partSize?: number;
+    seq?: string;
+    resend?: boolean;
+    refuseAfterFailure?: boolean;
+  } = {},
 ) {
   return sendDeclaration(
     {
@@ -66,6 +72,7 @@ async function send(
       },
       plan: { ...(options.partSize ? { partSize: options.partSize } : {}) },
       ...(options.resend ? { resend: true } : {}),
+      ...(options.refuseAfterFailure ? { refuseAfterFailure: true } : {}),
     },
     {
       ledger: h.ledger,
@@ -195,8 +202,34 @@ describe('sendDeclaration', () => {
       expect(remote(h)).toEqual([]);
       const [record] = await h.ledger.list();
       expect(record).toMatchObject({ state: 'failed', failure: { code } });
+      expect(h.events).toContainEqual({
+        type: 'abandoned',
+        setId: record?.id,
+        code,
+        message: expect.any(String),
+      });
     },
   );
+
+  it('a source whose set failed: sent again under a new name when a person asks, refused with EARLIER_FAILURE for a sender that does not retry refusals', async () => {
+    const h = harness();
+    const path = declarationFile(dmfa(30).replace('</DmfAOriginal>', ''));
+    await expect(send(h, path)).rejects.toMatchObject({ code: 'ACRF-102' });
+    const [failed] = await h.ledger.list();
+
+    // A queue-driven sender: nothing claimed, nothing uploaded, the failed set named.
+    const before = h.connector.calls.length;
+    await expect(send(h, path, { refuseAfterFailure: true })).rejects.toMatchObject({
+      code: 'EARLIER_FAILURE',
+      record: { id: failed?.id },
+    });
+    expect(h.connector.calls).toHaveLength(before);
+    expect(await h.ledger.list()).toHaveLength(1);
+
+    // A person running send again: a new set (the content is still refused, under its own name).
+    await expect(send(h, path)).rejects.toMatchObject({ code: 'ACRF-102' });
+    expect((await h.ledger.list()).map((record) => record.state)).toEqual(['failed', 'failed']);
+  });
 
   it('refuses to send the same source twice, and sends it with resend', async () => {
     const h = harness();

@@ -165,6 +165,16 @@ describe('classifyFtpError', () => {
       expected: { name: 'TransportConnectError', code: 'TRANSPORT_CONNECT', transient: true },
     },
     {
+      title: 'an EPSV reply cut mid-line (the connection broke)',
+      input: new Error("Can't parse response to 'EPSV': 229 Entering Extended Passive M"),
+      expected: { name: 'TransportConnectError', code: 'TRANSPORT_CONNECT', transient: true },
+    },
+    {
+      title: 'a PASV reply cut mid-line',
+      input: new Error("Can't parse PASV response: 227 Entering Passive Mode (127,0,"),
+      expected: { name: 'TransportConnectError', code: 'TRANSPORT_CONNECT', transient: true },
+    },
+    {
       title: 'ETIMEDOUT',
       input: socketError('ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.1:21'),
       expected: { name: 'TransportTimeoutError', code: 'TRANSPORT_TIMEOUT', transient: true },

@@ -3,7 +3,7 @@
  * transfer point, the real wiring of `functions/runtime.ts`, and SQS batches holding real S3
  * event notifications. Secrets Manager, EventBridge and SNS are stubbed per client.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
@@ -330,6 +330,47 @@ describe('send function on emulated AWS', () => {
     const events = readEvents(fn.aws.putEvents());
     expect(events.map((event) => event.type)).toEqual(['declaration.launched']);
     expect(String(events[0]?.detail.message)).toContain('(resumed)');
+  });
+
+  it('a permanent reply mid-upload is final: the set fails once, is reported once with its id, and a redelivery sends nothing under a new name', async () => {
+    // Prepare: a folder of part 2's name in the upload folder, so the transfer point's STOR of
+    // that part gets a permanent refusal (550) after part 1 went through.
+    const fn = await sendFunction({
+      beforePut: (path, simulator) => {
+        const name = baseName(path);
+        if (name === `FI.${setId('00001', 'R')}.2.2`) mkdirSync(simulator.pathOf('IN', name));
+      },
+    });
+    const content = dmfa(300);
+    fn.deps.tuning = { partSize: Math.ceil(Buffer.byteLength(content) / 2) };
+    const key = `${OUTBOX}${fileName('FI', '00001', 'R')}`;
+    const batch = sqsBatch([{ id: 'm-1', body: await dropInOutbox(key, content) }]);
+
+    // Act 1
+    const first = await processSendBatch(batch, fn.deps);
+
+    // Assess 1: not returned to the queue; the set failed, its part 1 removed, never launched.
+    expect(first).toEqual({ batchItemFailures: [] });
+    const records = await fn.ledger.list();
+    expect(records).toMatchObject([{ id: setId('00001', 'R'), state: 'failed' }]);
+    expect(completed(fn.puts).filter((name) => name.startsWith('GO.'))).toEqual([]);
+    expect(fn.simulator.files('IN').filter((name) => name.endsWith('.2.1'))).toEqual([]);
+    const events = readEvents(fn.aws.putEvents());
+    expect(events).toMatchObject([
+      { type: 'declaration.failed', detail: { declaration: setId('00001', 'R'), state: 'failed' } },
+    ]);
+    expect(fn.metrics.sum(METRIC_NAMES.declarationsRefused)).toBe(1);
+    const putsAfterFirst = fn.puts.length;
+
+    // Act 2: SQS delivers the same event again (a repeat, or a retry after a crash).
+    const second = await processSendBatch(batch, fn.deps);
+
+    // Assess 2: done, nothing uploaded, no new set or name, no second event.
+    expect(second).toEqual({ batchItemFailures: [] });
+    expect(fn.puts).toHaveLength(putsAfterFirst);
+    expect((await fn.ledger.list()).map((record) => record.id)).toEqual([setId('00001', 'R')]);
+    expect(readEvents(fn.aws.putEvents())).toHaveLength(1);
+    expect(fn.simulator.judgements).toEqual([]);
   });
 
   it.each([
