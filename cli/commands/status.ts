@@ -1,5 +1,10 @@
 import type { Command } from 'commander';
-import type { DeclarationRecord, DeclarationState, NotificationOutcome } from '../../shared/ledger';
+import type {
+  DeclarationRecord,
+  DeclarationState,
+  Ledger,
+  NotificationOutcome,
+} from '../../shared/ledger';
 import {
   anomalyIdLabel,
   describeAnomaly,
@@ -7,6 +12,12 @@ import {
   describeNotificationVerdict,
   describeReceptionError,
 } from '../../shared/responses';
+import {
+  DEFAULT_OVERDUE_RULES,
+  findOverdue,
+  type Overdue,
+  type OverdueRules,
+} from '../../shared/watchdog';
 import { defaultLedgerPath } from '../defaults';
 import { EXIT, printJson, UsageError, type CliIo } from '../io';
 
@@ -14,7 +25,74 @@ interface StatusFlags {
   since?: string;
   state?: string;
   ledger?: string;
+  table?: string;
+  region?: string;
+  overdue?: boolean;
+  ackWithin?: string;
+  notificationWithin?: string;
   json?: boolean;
+}
+
+/** The waits `status` judges lateness by: the watchdog's defaults or the flags. */
+function overdueRules(flags: StatusFlags): OverdueRules {
+  const given = flags.ackWithin !== undefined || flags.notificationWithin !== undefined;
+  if (given && !flags.overdue) {
+    throw new UsageError('--ack-within and --notification-within go with --overdue');
+  }
+  return {
+    ...DEFAULT_OVERDUE_RULES,
+    ...(flags.ackWithin === undefined
+      ? {}
+      : { acknowledgementMinutes: wholeNumber('--ack-within', flags.ackWithin) }),
+    ...(flags.notificationWithin === undefined
+      ? {}
+      : { notificationHours: wholeNumber('--notification-within', flags.notificationWithin) }),
+  };
+}
+
+function wholeNumber(flag: string, value: string): number {
+  const number = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
+    throw new UsageError(`${flag} takes a whole number of at least 1, not "${value}"`);
+  }
+  return number;
+}
+
+/** The ledger `status` reads, and how to let it go. */
+interface OpenedLedger {
+  ledger: Ledger;
+  close(): Promise<void>;
+}
+
+/**
+ * The local SQLite ledger, or with `--table` the deployed DynamoDB one, read with the SDK's
+ * usual credentials and region (environment, profile, role), or `--region`.
+ */
+async function openLedger(io: CliIo, flags: StatusFlags): Promise<OpenedLedger> {
+  if (flags.table !== undefined && flags.ledger !== undefined) {
+    throw new UsageError('give --ledger (a local file) or --table (the deployed ledger), not both');
+  }
+  if (flags.region !== undefined && flags.table === undefined) {
+    throw new UsageError('--region goes with --table');
+  }
+  if (flags.table === undefined) {
+    const { openSqliteLedger } = await import('../../shared/ledger');
+    const ledger = openSqliteLedger(flags.ledger ?? defaultLedgerPath(io.env));
+    return { ledger, close: () => ledger.close() };
+  }
+  const [{ DynamoDBClient }, { createDynamoDbLedger }] = await Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('../../functions/aws/dynamodb-ledger'),
+  ]);
+  const client = new DynamoDBClient(flags.region === undefined ? {} : { region: flags.region });
+  const ledger = createDynamoDbLedger({ client, tableName: flags.table });
+  return {
+    ledger,
+    close: async () => {
+      await ledger.close();
+      client.destroy();
+    },
+  };
 }
 
 /** One declaration as `status` shows it. */
@@ -27,6 +105,12 @@ interface StatusLine {
   notifications: number;
   /** Each notification's verdict and anomalies, in the order they came. */
   notified: NotifiedLine[];
+  /** Set when an answer is late (the watchdog's rule). */
+  overdue?: {
+    waitingFor: 'acknowledgement' | 'notification';
+    since: string;
+    lateByMinutes: number;
+  };
   failure?: string;
   updatedAt: string;
 }
@@ -83,7 +167,7 @@ function toNotified(outcome: NotificationOutcome): NotifiedLine {
   };
 }
 
-function toLine(record: DeclarationRecord): StatusLine {
+function toLine(record: DeclarationRecord, late: Overdue | undefined): StatusLine {
   const errors = (record.acknowledgement?.errors ?? []).map((id) => {
     const described = describeReceptionError(id);
     return { id: described.id, label: described.label };
@@ -96,9 +180,24 @@ function toLine(record: DeclarationRecord): StatusLine {
     errors,
     notifications: (record.notifications ?? []).length,
     notified: (record.notifications ?? []).map(toNotified),
+    ...(late
+      ? {
+          overdue: {
+            waitingFor: late.waitingFor,
+            since: late.since,
+            lateByMinutes: late.lateByMinutes,
+          },
+        }
+      : {}),
     ...(record.failure ? { failure: `${record.failure.code}: ${record.failure.message}` } : {}),
     updatedAt: record.updatedAt,
   };
+}
+
+function describeOverdue(overdue: NonNullable<StatusLine['overdue']>): string {
+  const what = overdue.waitingFor === 'acknowledgement' ? 'no ACRF' : 'no notification';
+  const after = overdue.waitingFor === 'acknowledgement' ? 'its GO' : 'its ACRF';
+  return `overdue: ${what} since ${after} at ${overdue.since}, ${overdue.lateByMinutes} min past the allowed wait`;
 }
 
 function printNotified(io: CliIo, notified: NotifiedLine): void {
@@ -129,10 +228,21 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
     .option('--since <date>', 'only declarations created on or after this day')
     .option('--state <state>', 'only declarations in this state')
     .option('--ledger <path>', 'the ledger file (default ~/.onss-transfer/ledger.sqlite)')
+    .option(
+      '--table <name>',
+      'read the deployed DynamoDB ledger table instead (AWS credentials: the SDK defaults)',
+    )
+    .option('--region <region>', 'AWS region of the table (default: the SDK configuration)')
+    .option('--overdue', 'only declarations whose answer is late (no ACRF, or no notification)')
+    .option('--ack-within <minutes>', 'with --overdue: minutes an ACRF may take (default 60)')
+    .option(
+      '--notification-within <hours>',
+      'with --overdue: hours a DmfA notification may take after its ACRF (default 24)',
+    )
     .option('--json', 'print JSON')
     .action(async (name: string | undefined, flags: StatusFlags) => {
-      const { openSqliteLedger } = await import('../../shared/ledger');
-      const ledger = openSqliteLedger(flags.ledger ?? defaultLedgerPath(io.env));
+      const rules = overdueRules(flags);
+      const { ledger, close } = await openLedger(io, flags);
       try {
         let records: DeclarationRecord[];
         if (name !== undefined) {
@@ -144,7 +254,11 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
             ...(flags.state ? { state: flags.state as DeclarationState } : {}),
           });
         }
-        const lines = records.map(toLine);
+        const late = new Map(
+          findOverdue(records, new Date(), rules).map((found) => [found.record.id, found]),
+        );
+        if (flags.overdue) records = records.filter((record) => late.has(record.id));
+        const lines = records.map((record) => toLine(record, late.get(record.id)));
         if (flags.json) {
           printJson(io, lines);
         } else if (lines.length === 0) {
@@ -158,12 +272,13 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
             );
             for (const error of line.errors) io.stdout(`    ${error.id} ${error.label}\n`);
             for (const notified of line.notified) printNotified(io, notified);
+            if (line.overdue) io.stdout(`    ${describeOverdue(line.overdue)}\n`);
             if (line.failure) io.stdout(`    ${line.failure}\n`);
           }
         }
         setExit(name !== undefined && lines.length === 0 ? EXIT.failed : EXIT.ok);
       } finally {
-        await ledger.close();
+        await close();
       }
     });
 }
