@@ -4,6 +4,7 @@ import type { Ledger } from '../../shared/ledger';
 import {
   acknowledgement,
   claimRequest,
+  driveToLaunched,
   idOf,
   notification,
   own,
@@ -39,14 +40,7 @@ beforeAll(async () => {
   ledger = createDynamoDbLedger({ client: admin, tableName: TABLE });
   // One declaration refused by its notification, one still uploading.
   const { record } = await ledger.claim(claimRequest('00001', source('a')), own());
-  const steps = [
-    ['planned', 'uploading'],
-    ['uploading', 'launching'],
-    ['launching', 'launched'],
-  ] as const;
-  for (const [from, to] of steps) {
-    await ledger.transition(record.id, from, to, undefined, { owner: 'run-a' });
-  }
+  await driveToLaunched(ledger, record.id);
   await ledger.transition(record.id, 'launched', 'acknowledged', {
     acknowledgement: acknowledgement(responseIdOf('00001', 'ACRF')),
   });

@@ -4,6 +4,7 @@ import { findOverdue } from '../../shared/watchdog';
 import {
   acknowledgement,
   claimRequest,
+  driveToLaunched,
   idOf,
   notification,
   own,
@@ -26,20 +27,7 @@ let answers = 0;
 async function launched(ledger: Ledger, seq: string, launchedHoursAgo: number): Promise<string> {
   at = Date.now() - launchedHoursAgo * HOUR;
   const { record } = await ledger.claim(claimRequest(seq, source(seq)), own());
-  const steps = [
-    ['planned', 'uploading'],
-    ['uploading', 'launching'],
-    ['launching', 'launched'],
-  ] as const;
-  for (const [from, to] of steps) {
-    await ledger.transition(
-      record.id,
-      from,
-      to,
-      to === 'launched' ? { launchedAt: new Date(at).toISOString() } : undefined,
-      { owner: 'run-a' },
-    );
-  }
+  await driveToLaunched(ledger, record.id, new Date(at).toISOString());
   return record.id;
 }
 

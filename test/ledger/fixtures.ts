@@ -7,6 +7,8 @@ import type {
   Acknowledgement,
   ClaimOptions,
   ClaimRequest,
+  DeclarationRecord,
+  Ledger,
   NewResponse,
   NotificationOutcome,
   ResponseFile,
@@ -211,4 +213,17 @@ export function notification(
     at: '2026-07-03T09:00:00.000Z',
     ...overrides,
   };
+}
+
+/** Moves a claimed set (held by OWNER) through uploading and launching to launched. */
+export async function driveToLaunched(
+  ledger: Ledger,
+  id: string,
+  launchedAt?: string,
+): Promise<DeclarationRecord> {
+  await ledger.transition(id, 'planned', 'uploading', undefined, { owner: OWNER });
+  await ledger.transition(id, 'uploading', 'launching', undefined, { owner: OWNER });
+  return ledger.transition(id, 'launching', 'launched', launchedAt ? { launchedAt } : undefined, {
+    owner: OWNER,
+  });
 }
