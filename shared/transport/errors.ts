@@ -218,6 +218,8 @@ const CONNECTION_MESSAGES: readonly RegExp[] = [
   // A passive-mode reply cut short (`229 Entering Extended Passive M`): the connection broke
   // mid-reply. Before the set's failure was final, a new claim hid this; now it must be retried.
   /^Can't parse (?:response to 'EPSV'|EPSV response|PASV response)/,
+  // basic-ftp's passive-mode discovery gave up because the connection broke under it.
+  /^None of the available transfer strategies work\. Last error response was '.*\b(?:ECONNRESET|EPIPE|ECONNABORTED|Client is closed|Server sent FIN)/,
 ];
 
 /** Certificate verification failures, by the code Node gives them (OpenSSL's X509 names). */

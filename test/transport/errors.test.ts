@@ -175,6 +175,20 @@ describe('classifyFtpError', () => {
       expected: { name: 'TransportConnectError', code: 'TRANSPORT_CONNECT', transient: true },
     },
     {
+      title: 'passive-mode discovery given up because the connection was reset',
+      input: new Error(
+        "None of the available transfer strategies work. Last error response was 'Error: Client is closed because read ECONNRESET (control socket)'.",
+      ),
+      expected: { name: 'TransportConnectError', code: 'TRANSPORT_CONNECT', transient: true },
+    },
+    {
+      title: 'passive-mode discovery given up because the server refused both modes',
+      input: new Error(
+        "None of the available transfer strategies work. Last error response was 'FTPError: 500 PASV not understood'.",
+      ),
+      expected: { name: 'TransportError', code: 'TRANSPORT_FAILED', transient: false },
+    },
+    {
       title: 'ETIMEDOUT',
       input: socketError('ETIMEDOUT', 'connect ETIMEDOUT 10.0.0.1:21'),
       expected: { name: 'TransportTimeoutError', code: 'TRANSPORT_TIMEOUT', transient: true },
