@@ -5,7 +5,9 @@ import {
   MAX_RECORDED_ANOMALIES,
   type DeclarationRecord,
   type DeclarationState,
+  isRefusal,
   type Ledger,
+  type NotificationOutcome,
   type RecordedAnomaly,
   type ResponseRecord,
 } from '../ledger';
@@ -288,25 +290,29 @@ async function applyNotification(
   const settled =
     (declaration.notifications ?? []).some((n) => n.response === response.id) ||
     !from.includes(declaration.state);
-  // A refusal (ResultCode 0) puts the declaration in `refused`; any other answer in `notified`.
-  const refused = form.result === 'refused';
+  const outcome: NotificationOutcome = {
+    result: form.result,
+    accepted: form.accepted,
+    withAnomalies: form.withAnomalies,
+    anomalyCount: form.anomalyCount,
+    ...(form.diagnosis === undefined ? {} : { diagnosis: form.diagnosis }),
+    anomalies: recordedAnomalies(form.anomalies),
+    ...(form.declarationTicket ? { ticket: form.declarationTicket } : {}),
+    response: response.id,
+    at,
+  };
+  // A refusal (ResultCode 0) puts the declaration in `refused`; any other answer in `notified`:
+  // the ledger's own rule, which it checks on the move.
+  const refused = isRefusal(outcome);
   const updated = settled
     ? declaration
     : await ledger.transition(declaration.id, from, refused ? 'refused' : 'notified', {
-        notification: {
-          result: form.result,
-          accepted: form.accepted,
-          withAnomalies: form.withAnomalies,
-          anomalyCount: form.anomalyCount,
-          ...(form.diagnosis === undefined ? {} : { diagnosis: form.diagnosis }),
-          anomalies: recordedAnomalies(form.anomalies),
-          ...(form.declarationTicket ? { ticket: form.declarationTicket } : {}),
-          response: response.id,
-          at,
-        },
+        notification: outcome,
       });
   const verdict = describeNotificationVerdict(form.result, form.withAnomalies, form.diagnosis);
-  const first = form.anomalies.slice(0, EVENT_ANOMALIES).map(anomalyInWords);
+  const first = (outcome.anomalies ?? [])
+    .slice(0, EVENT_ANOMALIES)
+    .map((anomaly): ErrorInWords => ({ id: anomaly.errorId, label: describeAnomaly(anomaly) }));
   return {
     type: refused ? EVENT_TYPES.refused : EVENT_TYPES.notified,
     at,
@@ -351,9 +357,4 @@ function bounded(text: string): string {
   return text.length <= MAX_ANOMALY_FIELD_LENGTH
     ? text
     : `${text.slice(0, MAX_ANOMALY_FIELD_LENGTH - 1)}…`;
-}
-
-/** An anomaly in words, for events: its ErrorID, then its meaning, class and where it is. */
-function anomalyInWords(anomaly: Anomaly): ErrorInWords {
-  return { id: anomaly.errorId, label: describeAnomaly(recordAnomaly(anomaly)) };
 }
