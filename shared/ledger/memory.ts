@@ -11,6 +11,7 @@ import {
   allocateSequence,
   applyLeaseRelease,
   applyLeaseRenewal,
+  applyOverdueMark,
   applyResponsePatch,
   applyTransition,
   buildResponseRecord,
@@ -144,6 +145,15 @@ export function createMemoryLedger(options: LedgerOptions = {}): Ledger {
       const next = applyLeaseRelease(stored, owner, now());
       replace(next, stored);
       return copy(next);
+    },
+
+    async markOverdue(id, wait) {
+      open();
+      const stored = current(id);
+      if (!stored) throw new DeclarationNotFoundError(id);
+      const next = applyOverdueMark(stored, wait, now());
+      if (next !== stored) replace(next, stored);
+      return { record: copy(next), marked: next !== stored };
     },
 
     // Lookups

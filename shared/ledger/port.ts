@@ -17,7 +17,9 @@ import type {
   DeclarationRecord,
   DeclarationState,
   ListFilter,
+  MarkOverdueResult,
   NewResponse,
+  OverdueWait,
   RecordResponseResult,
   ResponseListFilter,
   ResponsePatch,
@@ -83,6 +85,15 @@ export interface Ledger {
    * renewLease.
    */
   releaseLease(id: string, owner: string): Promise<DeclarationRecord>;
+
+  /**
+   * Marks that the watchdog raised `declaration.overdue` for this wait of the set, once: the
+   * first call records `{waitingFor, at}` in `overdue` and resolves `marked` true; any later
+   * call for the same wait writes nothing and resolves `marked` false, so two watchdog runs
+   * never raise the same wait twice. The state and `updatedAt` are left alone. Throws
+   * DeclarationNotFoundError for an unknown id, LedgerRequestError for an unknown wait.
+   */
+  markOverdue(id: string, wait: OverdueWait): Promise<MarkOverdueResult>;
 
   /** The current record of a set key `APP.SENDER.DATE.SEQ.ENV`, if any. */
   get(id: string): Promise<DeclarationRecord | undefined>;

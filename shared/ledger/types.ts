@@ -34,6 +34,11 @@ export const DECLARATION_STATES = {
    * may move it again.
    */
   refused: 'refused',
+  /**
+   * Cancelled before its GO by an operator (`onss-transfer cancel`): its TD file was or is to be
+   * sent, and the set is never launched. Final; its source may be sent again under a new name.
+   */
+  cancelled: 'cancelled',
 } as const;
 
 /** A state of a declaration; see DECLARATION_STATES for the meaning of each. */
@@ -43,7 +48,7 @@ export type DeclarationState = (typeof DECLARATION_STATES)[keyof typeof DECLARAT
  * What a state means for "exactly once", the only thing the claim rules look at:
  * - `live`: no GO sent; the set may be resumed, and only by a claim of the same source.
  * - `committed`: a GO may have reached the server; the source and the name count as sent.
- * - `failed`: stopped before GO; the name was never launched.
+ * - `failed`: stopped before GO (failed, or cancelled); the name was never launched.
  */
 export type StateStage = 'live' | 'committed' | 'failed';
 
@@ -62,6 +67,7 @@ export const STATE_STAGES = {
   rejected: 'committed',
   notified: 'committed',
   refused: 'committed',
+  cancelled: 'failed',
 } as const satisfies Record<DeclarationState, StateStage>;
 
 /**
@@ -198,6 +204,18 @@ export interface DeclarationRecord {
   acknowledgement?: Acknowledgement;
   /** Every notification recorded, oldest first. Absent until the first. */
   notifications?: NotificationOutcome[];
+  /** When an operator cancelled the set (state `cancelled`), ISO 8601 UTC. */
+  cancelledAt?: string;
+  /**
+   * The set key of the declaration this one sends again (`onss-transfer resend`, or an object
+   * put under `resend/`): the link from a resend to the rejected or refused first.
+   */
+  resendOf?: string;
+  /**
+   * The watchdog's marks: each wait for which `declaration.overdue` was raised, once each
+   * (see `Ledger.markOverdue`). Absent until the first.
+   */
+  overdue?: OverdueMark[];
   /**
    * The run that holds the set's lease: the token it claimed with (ClaimOptions.owner). Only a
    * live set has one; a move to a committed or failed state removes it, and so does
@@ -213,6 +231,23 @@ export interface DeclarationRecord {
   leaseUntil?: string;
 }
 
+/** What an overdue declaration waits for: its ACRF, or the notification after it. */
+export type OverdueWait = 'acknowledgement' | 'notification';
+
+/** One wait the watchdog raised `declaration.overdue` for. */
+export interface OverdueMark {
+  waitingFor: OverdueWait;
+  /** When it was raised, ISO 8601 UTC. */
+  at: string;
+}
+
+/** Outcome of `Ledger.markOverdue`. */
+export interface MarkOverdueResult {
+  record: DeclarationRecord;
+  /** True when this call made the mark; false when the wait was already marked. */
+  marked: boolean;
+}
+
 /** What a sender asks the ledger to record before sending anything. */
 export interface ClaimRequest {
   key: DeclarationKey;
@@ -221,6 +256,8 @@ export interface ClaimRequest {
   source: SourceIdentity;
   /** The planned names (and sizes) of the set; may be empty when not planned yet. */
   files: SentFile[];
+  /** The set key of the declaration this claim sends again, recorded as `resendOf`. */
+  resendOf?: string;
 }
 
 /** Options of a claim. */

@@ -30,7 +30,6 @@ import type {
   DeclarationRecord,
   DeclarationState,
   Ledger,
-  LedgerOptions,
   NewResponse,
   ResponsePatch,
   ResponseRecord,
@@ -57,9 +56,10 @@ import {
   testClock,
 } from './fixtures';
 import type { TestClock } from './fixtures';
+import type { LedgerFactory } from './operations-contract';
+import { describeOperationsContract } from './operations-contract';
 
-/** Opens a fresh, empty ledger of the adapter under test. */
-export type LedgerFactory = (options: LedgerOptions) => Ledger | Promise<Ledger>;
+export type { LedgerFactory } from './operations-contract';
 
 type ErrorClass = abstract new (...args: never[]) => LedgerError;
 
@@ -76,6 +76,7 @@ const PATHS: Record<DeclarationState, DeclarationState[]> = {
   rejected: ['uploading', 'launching', 'launched', 'rejected'],
   notified: ['uploading', 'launching', 'launched', 'notified'],
   refused: ['uploading', 'launching', 'launched', 'refused'],
+  cancelled: ['uploading', 'cancelled'],
 };
 
 /**
@@ -83,6 +84,7 @@ const PATHS: Record<DeclarationState, DeclarationState[]> = {
  * with a pinned clock (one second per read, so creation order is visible in timestamps).
  */
 export function describeLedgerContract(name: string, factory: LedgerFactory): void {
+  describeOperationsContract(name, factory);
   describe(`${name}: Ledger contract`, () => {
     let ledger: Ledger;
     let clock: TestClock;
@@ -143,6 +145,9 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       }
     }
 
+    // A cancel waits for the lease of a run that sends the set: the claiming run itself cancels.
+    const as = (to: DeclarationState) => (to === 'cancelled' ? { owner: OWNER } : undefined);
+
     /** Claims a set and drives it to `state` through allowed transitions. */
     async function recordIn(
       state: DeclarationState,
@@ -151,7 +156,7 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
       const { record } = await ledger.claim(request, own());
       let current = record;
       for (const to of PATHS[state]) {
-        current = await ledger.transition(current.id, current.state, to, patchFor(to));
+        current = await ledger.transition(current.id, current.state, to, patchFor(to), as(to));
       }
       return current;
     }
@@ -711,7 +716,7 @@ export function describeLedgerContract(name: string, factory: LedgerFactory): vo
         const allowed = (ALLOWED_TRANSITIONS[from] as readonly DeclarationState[]).includes(to);
 
         // Act
-        const outcome = ledger.transition(record.id, from, to, patchFor(to));
+        const outcome = ledger.transition(record.id, from, to, patchFor(to), as(to));
 
         // Assess
         if (allowed) {

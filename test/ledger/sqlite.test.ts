@@ -475,12 +475,14 @@ describe('sqlite ledger: the file', () => {
     const db = new Database(path, { readonly: true });
     try {
       expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_LEDGER_SCHEMA_VERSION);
-      expect(SQLITE_LEDGER_SCHEMA_VERSION).toBe(4);
+      expect(SQLITE_LEDGER_SCHEMA_VERSION).toBe(5);
       const columns = db
         .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('declarations')")
         .all()
         .map((column) => column.name);
-      expect(columns).toEqual(expect.arrayContaining(['owner', 'lease_until']));
+      expect(columns).toEqual(
+        expect.arrayContaining(['owner', 'lease_until', 'cancelled_at', 'resend_of', 'overdue']),
+      );
       const leaseTable = db
         .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('run_leases')")
         .all()

@@ -4,17 +4,18 @@ import type { Ledger } from '../../../shared/ledger/port';
 import {
   applyLeaseRelease,
   applyLeaseRenewal,
+  applyOverdueMark,
   applyTransition,
   checkTransitionCall,
 } from '../../../shared/ledger/rules';
 import type { DynamoDeclarations } from './declarations';
 import type { DynamoStore } from './store';
 
-/** transition, renewLease and releaseLease, each retried while it loses races. */
+/** transition, renewLease, releaseLease and markOverdue, each retried while it loses races. */
 export function transitionMethods(
   store: DynamoStore,
   declarations: DynamoDeclarations,
-): Pick<Ledger, 'transition' | 'renewLease' | 'releaseLease'> {
+): Pick<Ledger, 'transition' | 'renewLease' | 'releaseLease' | 'markOverdue'> {
   const { now, retrying, run } = store;
   const { getCurrent, saveCurrent } = declarations;
 
@@ -58,6 +59,20 @@ export function transitionMethods(
           const next = applyLeaseRelease(stored.record, owner, now());
           await saveCurrent(stored, next);
           return next;
+        }),
+      ),
+
+    markOverdue: (id, wait) =>
+      run('marking a wait overdue', () =>
+        retrying(`marking ${id} overdue`, async () => {
+          const stored = await getCurrent(id);
+          if (!stored) throw new DeclarationNotFoundError(id);
+          const next = applyOverdueMark(stored.record, wait, now());
+          // On the revision read: of two runs marking at once, one writes, the other retries
+          // and finds the mark.
+          if (next === stored.record) return { record: next, marked: false };
+          await saveCurrent(stored, next);
+          return { record: next, marked: true };
         }),
       ),
   };

@@ -115,6 +115,7 @@ export function decideClaim(input: ClaimInput): ClaimDecision {
     updatedAt: now,
     owner,
     leaseUntil,
+    ...(request.resendOf === undefined ? {} : { resendOf: request.resendOf }),
   };
   return supersede ? { kind: 'insert', record, supersede } : { kind: 'insert', record };
 }

@@ -111,7 +111,8 @@ export function validateFiles(id: string, nparts: number, files: readonly SentFi
 
 /**
  * Validates a claim request: key grammar, part count, the folder of the environment, the
- * source identity and the planned files. Returns the set id and a normalized copy of the files.
+ * source identity, the planned files, and the set key a resend links to (another set's).
+ * Returns the set id and a normalized copy of the files.
  */
 export function validateClaimRequest(request: ClaimRequest): { id: string; files: SentFile[] } {
   if (typeof request !== 'object' || request === null) {
@@ -126,6 +127,12 @@ export function validateClaimRequest(request: ClaimRequest): { id: string; files
     );
   }
   validateSource(request.source);
+  if (request.resendOf !== undefined) {
+    validateDeclarationId(request.resendOf);
+    if (request.resendOf === id) {
+      throw new LedgerRequestError(`${id} cannot be a resend of itself: use a new sequence`);
+    }
+  }
   return { id, files: validateFiles(id, request.nparts, request.files) };
 }
 

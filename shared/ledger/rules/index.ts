@@ -57,4 +57,5 @@ export {
 } from './responses';
 export type { NormalizedResponseListFilter, ResponseSetFields } from './responses';
 export { decideRunLease, validateRunLeaseName } from './run-leases';
+export { applyOverdueMark } from './overdue';
 export type { RunLease } from './run-leases';

@@ -8,12 +8,12 @@ import type { DeclarationState, StateStage } from '../types';
  * process crashed after starting the GO, and the answer proves the GO arrived. Only
  * notifications follow an acknowledgement; the state follows the latest one (`refused` when it
  * refused the declaration, `notified` otherwise), so `notified` and `refused` move to each other;
- * `rejected` and `failed` are final. Keyed by every state so a new state does not compile until
+ * `rejected`, `failed` and `cancelled` (an operator's cancel before the GO) are final. Keyed by every state so a new state does not compile until
  * it is placed here.
  */
 export const ALLOWED_TRANSITIONS = {
-  planned: ['uploading', 'failed'],
-  uploading: ['uploading', 'launching', 'failed'],
+  planned: ['uploading', 'failed', 'cancelled'],
+  uploading: ['uploading', 'launching', 'failed', 'cancelled'],
   launching: ['launched', 'acknowledged', 'rejected', 'notified', 'refused'],
   launched: ['acknowledged', 'rejected', 'notified', 'refused'],
   failed: [],
@@ -21,6 +21,7 @@ export const ALLOWED_TRANSITIONS = {
   rejected: [],
   notified: ['notified', 'refused'],
   refused: ['notified', 'refused'],
+  cancelled: [],
 } as const satisfies Record<DeclarationState, readonly DeclarationState[]>;
 
 const STATES: ReadonlySet<string> = new Set(Object.values(DECLARATION_STATES));

@@ -1,5 +1,5 @@
 /** State changes of a set: the call check, the move by the table, and the answer it records. */
-import { LedgerRequestError, StateConflictError } from '../errors';
+import { LedgerRequestError, SendInProgressError, StateConflictError } from '../errors';
 import { DECLARATION_STATES } from '../types';
 import type {
   Acknowledgement,
@@ -11,7 +11,7 @@ import type {
 } from '../types';
 import { isRefusal, validateAcknowledgement, validateNotification } from './answers';
 import { validateFiles } from './declarations';
-import { checkLeaseHolder, validateOwner, withoutLease } from './leases';
+import { checkLeaseHolder, isLeaseRunning, validateOwner, withoutLease } from './leases';
 import { ALLOWED_TRANSITIONS, isDeclarationState, stageOf } from './states';
 import { normalizeIso, normalizeSha256 } from './values';
 
@@ -47,6 +47,9 @@ export function checkTransitionCall(
  * An answer (acknowledgement or notification) whose response id is already recorded on the set
  * makes the call a replay, the receive path re-running after a crash: it returns `current`
  * itself, whatever state the set has reached since, and the adapter writes nothing.
+ *
+ * A move to `cancelled` records `cancelledAt`, and is refused with SendInProgressError while a
+ * run other than `options.owner` holds a running lease on the set.
  *
  * With `options.owner`, a set still live must be held by that owner (checkLeaseHolder), else
  * LeaseLostError; a set past the live stages has no lease and only `expected` guards it. A
@@ -85,6 +88,16 @@ export function applyTransition(
   if (!expected.includes(current.state)) {
     throw new StateConflictError({ id: current.id, expected, actual: current.state, to });
   }
+  // A cancel does not take a set from a run that is sending it: it waits for the run to stop
+  // or its lease to end. Once cancelled, that run's next move fails, so it never sends the GO.
+  if (
+    to === DECLARATION_STATES.cancelled &&
+    current.leaseUntil !== undefined &&
+    current.owner !== owner &&
+    isLeaseRunning(current, now)
+  ) {
+    throw new SendInProgressError(current, current.leaseUntil);
+  }
 
   const next: DeclarationRecord =
     stageOf(to) === 'live'
@@ -117,6 +130,7 @@ export function applyTransition(
       `${current.id}: launchedAt is recorded only with a move to launched`,
     );
   }
+  if (to === DECLARATION_STATES.cancelled) next.cancelledAt = now;
   if (answer?.kind === 'acknowledgement') {
     next.acknowledgement = answer.value;
     next.tickets = withTicket(current.tickets, answer.value.ticket);

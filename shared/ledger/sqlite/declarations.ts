@@ -8,6 +8,7 @@ import type {
   DeclarationRecord,
   DeclarationState,
   NotificationOutcome,
+  OverdueMark,
   SentFile,
   SourceIdentity,
 } from '../types';
@@ -48,6 +49,10 @@ export interface DeclarationRow {
   owner: string | null;
   /** ISO end of the lease, or NULL; set exactly when `owner` is. */
   lease_until: string | null;
+  cancelled_at: string | null;
+  resend_of: string | null;
+  /** JSON OverdueMark[] or NULL. */
+  overdue: string | null;
 }
 
 /** The named parameters of an insert or a full update. */
@@ -83,6 +88,9 @@ const COLUMN_SET: Record<keyof RowParams, true> = {
   notifications: true,
   owner: true,
   lease_until: true,
+  cancelled_at: true,
+  resend_of: true,
+  overdue: true,
 };
 const COLUMNS = Object.keys(COLUMN_SET);
 
@@ -117,6 +125,9 @@ function toRow(record: DeclarationRecord): RowParams {
     notifications: record.notifications === undefined ? null : JSON.stringify(record.notifications),
     owner: record.owner ?? null,
     lease_until: record.leaseUntil ?? null,
+    cancelled_at: record.cancelledAt ?? null,
+    resend_of: record.resendOf ?? null,
+    overdue: record.overdue === undefined ? null : JSON.stringify(record.overdue),
   };
 }
 
@@ -164,6 +175,9 @@ export function fromRow(row: DeclarationRow, location: string): DeclarationRecor
   }
   if (row.owner !== null) record.owner = row.owner;
   if (row.lease_until !== null) record.leaseUntil = row.lease_until;
+  if (row.cancelled_at !== null) record.cancelledAt = row.cancelled_at;
+  if (row.resend_of !== null) record.resendOf = row.resend_of;
+  if (row.overdue !== null) record.overdue = JSON.parse(row.overdue) as OverdueMark[];
   return record;
 }
 

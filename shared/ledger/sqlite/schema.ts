@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { LedgerSchemaError } from '../errors';
 
 /** Schema version this code writes, kept in `PRAGMA user_version`. */
-export const SQLITE_LEDGER_SCHEMA_VERSION = 4;
+export const SQLITE_LEDGER_SCHEMA_VERSION = 5;
 
 // One script per version step: MIGRATIONS[n] takes a file from version n to n + 1, all steps in
 // one transaction with the user_version bump. Later issues append steps and never edit a
@@ -95,6 +95,13 @@ const MIGRATIONS: readonly string[] = [
     owner TEXT NOT NULL,
     until TEXT NOT NULL
   ) WITHOUT ROWID;
+  `,
+  // 4 -> 5: operations: when a set was cancelled, the set a resend sends again, and the
+  // watchdog's overdue marks (JSON OverdueMark[]). Read with the record, never queried alone.
+  `
+  ALTER TABLE declarations ADD COLUMN cancelled_at TEXT;
+  ALTER TABLE declarations ADD COLUMN resend_of TEXT;
+  ALTER TABLE declarations ADD COLUMN overdue TEXT;
   `,
 ];
 

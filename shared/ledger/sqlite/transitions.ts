@@ -4,6 +4,7 @@ import type { Ledger } from '../port';
 import {
   applyLeaseRelease,
   applyLeaseRenewal,
+  applyOverdueMark,
   applyTransition,
   checkTransitionCall,
 } from '../rules';
@@ -13,13 +14,13 @@ import type { SqliteDeclarations } from './declarations';
 import type { SqliteStore } from './store';
 
 /**
- * transition, renewLease and releaseLease, each one transaction under the write lock; the
+ * transition, renewLease, releaseLease and markOverdue, each one transaction under the write lock; the
  * tickets an answer brings are indexed in the same transaction.
  */
 export function transitionMethods(
   store: SqliteStore,
   declarations: SqliteDeclarations,
-): Pick<Ledger, 'transition' | 'renewLease' | 'releaseLease'> {
+): Pick<Ledger, 'transition' | 'renewLease' | 'releaseLease' | 'markOverdue'> {
   const { db, location, now, run } = store;
   const { byKey, read, save } = declarations;
   const ticketSave = db.prepare<[string, number]>(
@@ -46,14 +47,15 @@ export function transitionMethods(
     },
   );
 
-  // A renewal or a release: read, decide by the rules, write, under the write lock.
-  const leaseTx = db.transaction(
+  // A renewal, a release or an overdue mark: read, decide by the rules, write (unless the rules
+  // hand back the stored record: nothing to change), under the write lock.
+  const decideTx = db.transaction(
     (id: string, decide: (stored: DeclarationRecord) => DeclarationRecord) => {
       const stored = read(byKey.get(id));
       if (!stored) throw new DeclarationNotFoundError(id);
       const next = decide(stored);
-      save(next, stored.state);
-      return next;
+      if (next !== stored) save(next, stored.state);
+      return { stored, next };
     },
   );
 
@@ -65,15 +67,27 @@ export function transitionMethods(
     },
 
     async renewLease(id, owner, leaseMs) {
-      return run('renewing a lease', () =>
-        leaseTx.immediate(id, (stored) => applyLeaseRenewal(stored, owner, leaseMs, now())),
+      return run(
+        'renewing a lease',
+        () =>
+          decideTx.immediate(id, (stored) => applyLeaseRenewal(stored, owner, leaseMs, now())).next,
       );
     },
 
     async releaseLease(id, owner) {
-      return run('releasing a lease', () =>
-        leaseTx.immediate(id, (stored) => applyLeaseRelease(stored, owner, now())),
+      return run(
+        'releasing a lease',
+        () => decideTx.immediate(id, (stored) => applyLeaseRelease(stored, owner, now())).next,
       );
+    },
+
+    async markOverdue(id, wait) {
+      return run('marking a wait overdue', () => {
+        const { stored, next } = decideTx.immediate(id, (record) =>
+          applyOverdueMark(record, wait, now()),
+        );
+        return { record: next, marked: next !== stored };
+      });
     },
   };
 }
