@@ -8,6 +8,8 @@ import { registerSimulator } from './commands/simulator';
 import { registerPull } from './commands/pull';
 import { registerStatus } from './commands/status';
 import { registerImportKey } from './commands/import-key';
+import { registerCancel } from './commands/cancel';
+import { registerResend } from './commands/resend';
 import { EXIT, redactOptionValues, reportError, type CliIo } from './io';
 import { version } from '../package.json';
 
@@ -31,6 +33,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerVerify(program, io, setExit);
   registerPlan(program, io, setExit);
   registerSend(program, io, setExit);
+  registerCancel(program, io, setExit);
+  registerResend(program, io, setExit);
   registerSimulator(program, io, setExit);
   registerPull(program, io, setExit);
   registerStatus(program, io, setExit);

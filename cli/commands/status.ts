@@ -112,6 +112,12 @@ interface StatusLine {
     lateByMinutes: number;
   };
   failure?: string;
+  /** When an operator cancelled it (state cancelled). */
+  cancelledAt?: string;
+  /** The refused declaration this one sends again. */
+  resendOf?: string;
+  /** The declaration that sends this one again, when it was resent. */
+  resentAs?: string;
   updatedAt: string;
 }
 
@@ -167,7 +173,11 @@ function toNotified(outcome: NotificationOutcome): NotifiedLine {
   };
 }
 
-function toLine(record: DeclarationRecord, late: Overdue | undefined): StatusLine {
+function toLine(
+  record: DeclarationRecord,
+  late: Overdue | undefined,
+  resentAs: string | undefined,
+): StatusLine {
   const errors = (record.acknowledgement?.errors ?? []).map((id) => {
     const described = describeReceptionError(id);
     return { id: described.id, label: described.label };
@@ -190,6 +200,9 @@ function toLine(record: DeclarationRecord, late: Overdue | undefined): StatusLin
         }
       : {}),
     ...(record.failure ? { failure: `${record.failure.code}: ${record.failure.message}` } : {}),
+    ...(record.cancelledAt ? { cancelledAt: record.cancelledAt } : {}),
+    ...(record.resendOf ? { resendOf: record.resendOf } : {}),
+    ...(resentAs ? { resentAs } : {}),
     updatedAt: record.updatedAt,
   };
 }
@@ -258,7 +271,15 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
           findOverdue(records, new Date(), rules).map((found) => [found.record.id, found]),
         );
         if (flags.overdue) records = records.filter((record) => late.has(record.id));
-        const lines = records.map((record) => toLine(record, late.get(record.id)));
+        // The link back from a refused declaration to its resend, read off the resends.
+        const resentAs = new Map(
+          (await ledger.list())
+            .filter((record) => record.resendOf !== undefined)
+            .map((record) => [record.resendOf as string, record.id]),
+        );
+        const lines = records.map((record) =>
+          toLine(record, late.get(record.id), resentAs.get(record.id)),
+        );
         if (flags.json) {
           printJson(io, lines);
         } else if (lines.length === 0) {
@@ -274,6 +295,10 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
             for (const notified of line.notified) printNotified(io, notified);
             if (line.overdue) io.stdout(`    ${describeOverdue(line.overdue)}\n`);
             if (line.failure) io.stdout(`    ${line.failure}\n`);
+            if (line.cancelledAt)
+              io.stdout(`    cancelled at ${line.cancelledAt}, never launched\n`);
+            if (line.resendOf) io.stdout(`    resend of ${line.resendOf}\n`);
+            if (line.resentAs) io.stdout(`    resent as ${line.resentAs}\n`);
           }
         }
         setExit(name !== undefined && lines.length === 0 ? EXIT.failed : EXIT.ok);

@@ -21,16 +21,21 @@ export async function resolveKey(
   const seq = request.declaration.seq ?? 'next';
   const previous = await ledger.findBySource(request.source.identity);
   const stage = previous ? STATE_STAGES[previous.state] : undefined;
-  if (previous && stage === 'failed' && request.refuseAfterFailure && !request.resend) {
+  if (previous && stage === 'failed' && request.refuseAfterFailure && !isResend(request)) {
     throw new EarlierFailureError(previous);
   }
   if (seq !== 'next') return { app, sender, date, seq, env };
   // A live set of this source resumes under its own names; a committed one is refused by the
   // claim (unless resending): either way no new sequence is spent.
-  if (previous && (stage === 'live' || (stage === 'committed' && !request.resend))) {
+  if (previous && (stage === 'live' || (stage === 'committed' && !isResend(request)))) {
     return previous.key;
   }
   return { app, sender, date, seq: await ledger.nextSequence(sender, date, env), env };
+}
+
+/** Whether a request sends on purpose what the ledger counts as sent: `resend`, or a resend link. */
+export function isResend(request: Pick<SendRequest, 'resend' | 'resendOf'>): boolean {
+  return request.resend === true || request.resendOf !== undefined;
 }
 
 /** The files a plan makes, as the claim records them (sizes of FS and GO not known yet). */

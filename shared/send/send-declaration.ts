@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { ClaimResult, DeclarationRecord, Ledger, SentFile } from '../ledger';
 import { DuplicateSourceError, LeaseLostError } from '../ledger';
 import { DEFAULT_RETRY_OPTIONS, type Transport, type TransportConnector } from '../transport';
-import { planFromRecord, plannedFiles, requireMaterial, resolveKey } from './claim-plan';
+import { isResend, planFromRecord, plannedFiles, requireMaterial, resolveKey } from './claim-plan';
 import { DuplicateContentError } from './errors';
 import { finishLaunch, markLaunched, putGo, takeLaunchLease } from './launch';
 import { planDeclaration, type SendPlan } from './plan';
@@ -59,8 +59,9 @@ export async function sendDeclaration(
           folder: plan.folder,
           source: request.source.identity,
           files: plannedFiles(plan),
+          ...(request.resendOf === undefined ? {} : { resendOf: request.resendOf }),
         },
-        { owner, resend: request.resend ?? false },
+        { owner, resend: isResend(request) },
       );
     } catch (error) {
       // A run that died while launching left the set `launching`: finish it, GO at most once.
@@ -134,7 +135,7 @@ async function sendClaimed(
   try {
     uploaded = await uploadParts(request, context, transport, plan, stillOwner, emit);
     await request.source.assertUnchanged();
-    await refuseDuplicateContent(ledger, plan, uploaded.sha256, request.resend ?? false);
+    await refuseDuplicateContent(ledger, plan, uploaded.sha256, isResend(request));
     await confirmSet(transport, plan, uploaded.files, emit);
   } catch (error) {
     clearInterval(heartbeat);

@@ -27,6 +27,11 @@ export interface SendRequest {
   /** Send a source or a name the ledger counts as sent (an operator's explicit choice). */
   resend?: boolean;
   /**
+   * The set key of the refused declaration this send files again (`onss-transfer resend`):
+   * recorded on the new set as `resendOf`. Implies `resend`.
+   */
+  resendOf?: string;
+  /**
    * Refuse (EarlierFailureError) a source whose latest set failed, rather than claim a new set
    * under a new name. A queue-driven sender sets it: a repeated delivery of a refused source is
    * not a request to send it again. A person running `send` again leaves it off. Ignored with

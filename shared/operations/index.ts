@@ -1,0 +1,4 @@
+/** What an operator does to a set by hand: cancel it before its GO, resend it after a refusal. */
+export * from './errors';
+export { cancelDeclaration, tdNameOf, type CancelResult } from './cancel';
+export { planResend, type ResendPlan } from './resend';
