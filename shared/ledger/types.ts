@@ -207,6 +207,11 @@ export interface DeclarationRecord {
   /** When an operator cancelled the set (state `cancelled`), ISO 8601 UTC. */
   cancelledAt?: string;
   /**
+   * The channel (sender number, technical user, credentials) the set is sent through, by its
+   * name in the channels configuration. Absent for a deployment of one unnamed channel.
+   */
+  channel?: string;
+  /**
    * The set key of the declaration this one sends again (`onss-transfer resend`, or an object
    * put under `resend/`): the link from a resend to the rejected or refused first.
    */
@@ -258,6 +263,8 @@ export interface ClaimRequest {
   files: SentFile[];
   /** The set key of the declaration this claim sends again, recorded as `resendOf`. */
   resendOf?: string;
+  /** The channel the set is sent through (its name in the channels configuration). */
+  channel?: string;
 }
 
 /** Options of a claim. */

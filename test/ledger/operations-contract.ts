@@ -9,6 +9,7 @@ import {
   LedgerRequestError,
   SendInProgressError,
   StateConflictError,
+  qualifyResponseSetId,
 } from '../../shared/ledger';
 import type { Ledger, LedgerOptions } from '../../shared/ledger';
 import {
@@ -17,6 +18,7 @@ import {
   claimRequest,
   driveToLaunched,
   idOf,
+  newResponse,
   own,
   plusMs,
   source,
@@ -165,6 +167,77 @@ export function describeOperationsContract(name: string, factory: LedgerFactory)
         ).rejects.toBeInstanceOf(LedgerRequestError);
         expect(await ledger.get(idOf('00002'))).toBeUndefined();
       });
+    });
+
+    describe('channel', () => {
+      it('records the channel a set is sent through, and keeps it through its moves', async () => {
+        // Act
+        const { record } = await ledger.claim(
+          claimRequest('00001', source('a'), { channel: 'payroll-east' }),
+          own(),
+        );
+        const launched = await driveToLaunched(ledger, record.id);
+
+        // Assess
+        expect(record.channel).toBe('payroll-east');
+        expect(launched.channel).toBe('payroll-east');
+        expect((await ledger.get(record.id))?.channel).toBe('payroll-east');
+      });
+
+      it.each(['', 'Payroll', '1st', 'a'.repeat(33), 'with space'])(
+        'refuses the channel name %j',
+        async (channel) => {
+          await expect(
+            ledger.claim(claimRequest('00001', source('a'), { channel }), own()),
+          ).rejects.toBeInstanceOf(LedgerRequestError);
+        },
+      );
+    });
+
+    describe('response sets of channels', () => {
+      it('keeps the same answer name of two channels as two sets', async () => {
+        // Prepare: each channel's account numbers its answers: both got 00001 today
+        const plain = newResponse('00001');
+
+        // Act
+        const east = await ledger.recordResponse({
+          ...plain,
+          id: qualifyResponseSetId('east', plain.id),
+        });
+        const west = await ledger.recordResponse({
+          ...plain,
+          id: qualifyResponseSetId('west', plain.id),
+        });
+
+        // Assess
+        expect([east.created, west.created]).toEqual([true, true]);
+        expect(east.record.id).toBe(`east/${plain.id}`);
+        expect((await ledger.getResponse(`west/${plain.id}`))?.files).toEqual(plain.files);
+        expect(await ledger.getResponse(plain.id)).toBeUndefined();
+      });
+
+      it('ties a qualified answer to a declaration', async () => {
+        // Prepare
+        const { record } = await ledger.claim(claimRequest('00001', source('a')), own());
+        await driveToLaunched(ledger, record.id);
+
+        // Act
+        const moved = await ledger.transition(record.id, 'launched', 'acknowledged', {
+          acknowledgement: acknowledgement(`east/ACRF.999999.20260701.00001.R`),
+        });
+
+        // Assess
+        expect(moved.acknowledgement?.response).toBe('east/ACRF.999999.20260701.00001.R');
+      });
+
+      it.each(['East/ACRF.999999.20260701.00001.R', 'east/ACRF.999999'])(
+        'refuses the response set id %s',
+        async (id) => {
+          await expect(
+            ledger.recordResponse({ ...newResponse('00001'), id }),
+          ).rejects.toBeInstanceOf(LedgerRequestError);
+        },
+      );
     });
 
     describe('markOverdue', () => {

@@ -481,7 +481,14 @@ describe('sqlite ledger: the file', () => {
         .all()
         .map((column) => column.name);
       expect(columns).toEqual(
-        expect.arrayContaining(['owner', 'lease_until', 'cancelled_at', 'resend_of', 'overdue']),
+        expect.arrayContaining([
+          'owner',
+          'lease_until',
+          'cancelled_at',
+          'resend_of',
+          'overdue',
+          'channel',
+        ]),
       );
       const leaseTable = db
         .prepare<[], { name: string }>("SELECT name FROM pragma_table_info('run_leases')")

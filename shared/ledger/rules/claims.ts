@@ -116,6 +116,7 @@ export function decideClaim(input: ClaimInput): ClaimDecision {
     owner,
     leaseUntil,
     ...(request.resendOf === undefined ? {} : { resendOf: request.resendOf }),
+    ...(request.channel === undefined ? {} : { channel: request.channel }),
   };
   return supersede ? { kind: 'insert', record, supersede } : { kind: 'insert', record };
 }

@@ -109,6 +109,24 @@ export function validateFiles(id: string, nparts: number, files: readonly SentFi
   });
 }
 
+/** The form of a channel name: lower case letters, digits and dashes, 1 to 32, a letter first. */
+export const CHANNEL_NAME = /^[a-z][a-z0-9-]{0,31}$/;
+
+/**
+ * Checks a channel name (CHANNEL_NAME) and returns it; LedgerRequestError for anything else. The
+ * name goes into run lease names, metric dimensions, store keys and response ids, so it is kept
+ * to characters all of them take.
+ */
+export function validateChannelName(name: string): string {
+  if (typeof name !== 'string' || !CHANNEL_NAME.test(name)) {
+    throw new LedgerRequestError(
+      `channel name ${JSON.stringify(name)} is not 1 to 32 lower-case letters, digits and ` +
+        'dashes, starting with a letter',
+    );
+  }
+  return name;
+}
+
 /**
  * Validates a claim request: key grammar, part count, the folder of the environment, the
  * source identity, the planned files, and the set key a resend links to (another set's).
@@ -127,6 +145,7 @@ export function validateClaimRequest(request: ClaimRequest): { id: string; files
     );
   }
   validateSource(request.source);
+  if (request.channel !== undefined) validateChannelName(request.channel);
   if (request.resendOf !== undefined) {
     validateDeclarationId(request.resendOf);
     if (request.resendOf === id) {

@@ -16,6 +16,8 @@ export {
   matchesListFilter,
   normalizeListFilter,
   sameSource,
+  CHANNEL_NAME,
+  validateChannelName,
   validateClaimRequest,
   validateDeclarationId,
   validateFiles,
@@ -52,7 +54,9 @@ export {
   matchesResponseListFilter,
   normalizeResponseListFilter,
   parseResponseSetId,
+  qualifyResponseSetId,
   responseSetIdOf,
+  splitResponseSetId,
   validateResponseFiles,
 } from './responses';
 export type { NormalizedResponseListFilter, ResponseSetFields } from './responses';

@@ -13,7 +13,7 @@ import type {
   ResponseSignatureStatus,
   ResponseState,
 } from '../types';
-import { validateDeclarationId } from './declarations';
+import { validateChannelName, validateDeclarationId } from './declarations';
 import { checkBoolean, checkObject, checkText, normalizeIso, normalizeSha256 } from './values';
 
 // The role each response prefix plays in its set; CO is compressed data.
@@ -68,15 +68,36 @@ function formatResponseSetId(name: ResponseSetFields): string {
 }
 
 /**
- * Reads a response set id (`TYPE.SENDER.DATE.SEQ.ENV[.NPARTS]`) with the grammar of response
- * names, the one shared/names applies to the files themselves, and returns its fields. Throws a
- * LedgerRequestError (the NameRuleError kept as cause) for anything else, a PART included:
- * a set id names the whole set.
+ * The response set id a channel records a set under: `<channel>/<set id>`. Each channel is its
+ * own account at the transfer point, which numbers its answers per account: two channels may
+ * both get `ACRF.999999.20261125.00001.T` the same day, and must not take each other's for a
+ * set already stored. Without a channel, the set id itself.
  */
-export function parseResponseSetId(id: string): ResponseSetFields {
-  if (typeof id !== 'string') {
-    throw new LedgerRequestError(`response set id ${JSON.stringify(id)} is not a string`);
+export function qualifyResponseSetId(channel: string | undefined, setId: string): string {
+  return channel === undefined ? setId : `${validateChannelName(channel)}/${setId}`;
+}
+
+/**
+ * Splits a response set id into its channel (when qualified, see qualifyResponseSetId) and the
+ * set id proper. Throws LedgerRequestError for a channel part that is not a channel name.
+ */
+export function splitResponseSetId(id: string): { channel?: string; setId: string } {
+  const slash = id.indexOf('/');
+  if (slash < 0) return { setId: id };
+  return { channel: validateChannelName(id.slice(0, slash)), setId: id.slice(slash + 1) };
+}
+
+/**
+ * Reads a response set id (`TYPE.SENDER.DATE.SEQ.ENV[.NPARTS]`, after a `<channel>/` when
+ * qualified) with the grammar of response names, the one shared/names applies to the files
+ * themselves, and returns its fields. Throws a LedgerRequestError (the NameRuleError kept as
+ * cause) for anything else, a PART included: a set id names the whole set.
+ */
+export function parseResponseSetId(qualified: string): ResponseSetFields {
+  if (typeof qualified !== 'string') {
+    throw new LedgerRequestError(`response set id ${JSON.stringify(qualified)} is not a string`);
   }
+  const id = splitResponseSetId(qualified).setId;
   // The GO of a set carries exactly the set's fields, so its name is the id behind `GO.`;
   // an id with a PART would make it an 8-field name, not a set.
   const fields = id.split('.');
@@ -126,7 +147,7 @@ export function validateResponseFiles(id: string, files: readonly ResponseFile[]
       }
       throw error;
     }
-    if (formatResponseSetId(parsed) !== id) {
+    if (formatResponseSetId(parsed) !== splitResponseSetId(id).setId) {
       throw new LedgerRequestError(`${name} is not a file of response set ${id}`);
     }
     const role = RESPONSE_ROLES[parsed.prefix];

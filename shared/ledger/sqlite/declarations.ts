@@ -53,6 +53,7 @@ export interface DeclarationRow {
   resend_of: string | null;
   /** JSON OverdueMark[] or NULL. */
   overdue: string | null;
+  channel: string | null;
 }
 
 /** The named parameters of an insert or a full update. */
@@ -91,6 +92,7 @@ const COLUMN_SET: Record<keyof RowParams, true> = {
   cancelled_at: true,
   resend_of: true,
   overdue: true,
+  channel: true,
 };
 const COLUMNS = Object.keys(COLUMN_SET);
 
@@ -128,6 +130,7 @@ function toRow(record: DeclarationRecord): RowParams {
     cancelled_at: record.cancelledAt ?? null,
     resend_of: record.resendOf ?? null,
     overdue: record.overdue === undefined ? null : JSON.stringify(record.overdue),
+    channel: record.channel ?? null,
   };
 }
 
@@ -178,6 +181,7 @@ export function fromRow(row: DeclarationRow, location: string): DeclarationRecor
   if (row.cancelled_at !== null) record.cancelledAt = row.cancelled_at;
   if (row.resend_of !== null) record.resendOf = row.resend_of;
   if (row.overdue !== null) record.overdue = JSON.parse(row.overdue) as OverdueMark[];
+  if (row.channel !== null) record.channel = row.channel;
   return record;
 }
 

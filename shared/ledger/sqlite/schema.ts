@@ -96,12 +96,13 @@ const MIGRATIONS: readonly string[] = [
     until TEXT NOT NULL
   ) WITHOUT ROWID;
   `,
-  // 4 -> 5: operations: when a set was cancelled, the set a resend sends again, and the
-  // watchdog's overdue marks (JSON OverdueMark[]). Read with the record, never queried alone.
+  // 4 -> 5: operations: when a set was cancelled, the set a resend sends again, the watchdog's
+  // overdue marks (JSON OverdueMark[]) and the channel. Read with the record, never queried alone.
   `
   ALTER TABLE declarations ADD COLUMN cancelled_at TEXT;
   ALTER TABLE declarations ADD COLUMN resend_of TEXT;
   ALTER TABLE declarations ADD COLUMN overdue TEXT;
+  ALTER TABLE declarations ADD COLUMN channel TEXT;
   `,
 ];
 
