@@ -13,6 +13,12 @@ export interface CliIo {
   stdoutIsTerminal?: boolean;
   /** Resolves when a long-running command (the simulator) should stop; default Ctrl-C. */
   waitForStop?: () => Promise<void>;
+  /**
+   * The time lateness is judged at (the watchdog of `pull`, `status`); default the system
+   * clock. Tests and the demo move it on to show a late answer without waiting an hour; the
+   * ledger keeps its own clock.
+   */
+  now?: () => Date;
 }
 
 /** Exit codes: 0 done, 1 a rule or check failed, 2 the command was used wrongly. */

@@ -10,6 +10,7 @@ import { registerStatus } from './commands/status';
 import { registerImportKey } from './commands/import-key';
 import { registerCancel } from './commands/cancel';
 import { registerResend } from './commands/resend';
+import { applyChannelDefaults } from './commands/channel-options';
 import { EXIT, redactOptionValues, reportError, type CliIo } from './io';
 import { version } from '../package.json';
 
@@ -53,6 +54,7 @@ export async function runCli(args: readonly string[], io: CliIo): Promise<number
     exitCode = code;
   });
   try {
+    applyChannelDefaults(program, args, io);
     await program.parseAsync([...args], { from: 'user' });
     return exitCode;
   } catch (error) {

@@ -12,7 +12,8 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import type { Ledger } from '../shared/ledger';
 import { fanOut, type Notifier } from '../shared/notify';
 import { loadSigningSecret, parseServerSecret, type SecretSource } from '../shared/secrets';
-import type { SigningMaterial } from '../shared/signing';
+import type { AnswerTrust, SigningMaterial } from '../shared/signing';
+import { makeAnswerTrust } from '../shared/signing/answer-trust';
 import { ftpConnector, sftpConnector, type TransportConnector } from '../shared/transport';
 import { createDynamoDbLedger } from './aws/dynamodb-ledger';
 import { openS3Source } from './aws/s3-source';
@@ -23,6 +24,7 @@ import { snsNotifier } from './aws/sns-notifier';
 import {
   ConfigurationError,
   type ChannelConfig,
+  type AnswerTrustConfig,
   type CommonConfig,
   type PullConfig,
   type SendConfig,
@@ -88,6 +90,29 @@ export function materialLoader(secrets: SecretSource, id: string): () => Promise
     const value = await secrets.getSecretString(id);
     if (last?.value !== value) last = { value, material: loadSigningSecret(value) };
     return last.material;
+  };
+}
+
+/**
+ * The trust the answers' signers are held to: the configured fingerprints and, when a CA
+ * secret is named, the PEM bundle it holds (read through the secrets' cache, parsed again only
+ * when its value changed). Undefined when neither is configured. A CA secret that cannot be
+ * read or parsed throws: the run stops rather than pull without the trust it was given.
+ */
+export function answerTrustLoader(
+  secrets: SecretSource,
+  config: AnswerTrustConfig,
+): () => Promise<AnswerTrust | undefined> {
+  let last: { pem: string; trust: AnswerTrust | undefined } | undefined;
+  const { caSecretId, fingerprints } = config;
+  return async () => {
+    if (caSecretId === undefined) return makeAnswerTrust({ fingerprints });
+    const pem = await secrets.getSecretString(caSecretId);
+    if (last?.pem !== pem) {
+      const source = `the CA bundle secret ${caSecretId}`;
+      last = { pem, trust: makeAnswerTrust({ fingerprints, caBundle: { pem, source } }) };
+    }
+    return last.trust;
   };
 }
 
@@ -171,6 +196,8 @@ export function pullPorts(
 ): PullPorts {
   return {
     environments: config.environments,
+    overdueRules: config.overdue,
+    answerTrust: answerTrustLoader(ports.secrets, config.answerTrust),
     ledger: ports.ledger,
     notifier: ports.notifier,
     connector: ports.connector,

@@ -3,9 +3,15 @@
  * validated before any construct is built, so a bad value fails `cdk synth` with a message that
  * says which key to fix instead of a deployed function failing at its first run.
  */
-import { CHANNEL_PROTOCOLS } from '../functions/config/environment';
+import {
+  CHANNEL_PROTOCOLS,
+  OVERDUE_LIMITS,
+  parseNotifyingApps,
+} from '../functions/config/environment';
 import { ENVIRONMENTS } from '../shared/names/constants';
+import { AnswerTrustError, parseFingerprints } from '../shared/signing/fingerprint';
 import type { Environment } from '../shared/names/types';
+import { DEFAULT_OVERDUE_RULES, type OverdueRules } from '../shared/watchdog';
 
 /** The context keys the app reads, each documented in infra/README.md. */
 export const CONTEXT_KEYS = {
@@ -23,6 +29,11 @@ export const CONTEXT_KEYS = {
   responseRetentionDays: 'responseRetentionDays',
   alarmEmail: 'alarmEmail',
   signTest: 'signTest',
+  answerFingerprints: 'answerFingerprints',
+  answerCaSecretArn: 'answerCaSecretArn',
+  overdueAckMinutes: 'overdueAckMinutes',
+  overdueNotificationHours: 'overdueNotificationHours',
+  overdueNotifyingApps: 'overdueNotifyingApps',
 } as const;
 
 /** One of the context keys. */
@@ -90,6 +101,15 @@ export interface TransferConfig {
   alarmEmail?: string;
   /** Sign T and S declarations too (R always is). */
   signTest: boolean;
+  /**
+   * SHA-256 fingerprints of the certificates the transfer point signs its answers with,
+   * normalised (`AB:CD:...`); empty when none is pinned.
+   */
+  answerFingerprints: readonly string[];
+  /** Complete ARN of a secret holding the PEM CA bundle the answers' signer must chain to. */
+  answerCaSecretArn?: string;
+  /** The watchdog's allowed waits, run by the pull function after each pull. */
+  overdue: OverdueRules;
   /** Keys still at their placeholder default (see PLACEHOLDER_KEYS). */
   placeholders: ContextKey[];
 }
@@ -224,12 +244,42 @@ export function parseConfig(read: (key: ContextKey) => unknown): TransferConfig 
     ),
     alarmEmail: matching(CONTEXT_KEYS.alarmEmail, EMAIL, 'an e-mail address'),
     signTest: matching(CONTEXT_KEYS.signTest, /^(true|false)$/, 'true or false') === 'true',
+    answerFingerprints: readAnswerFingerprints(read(CONTEXT_KEYS.answerFingerprints), problems),
+    answerCaSecretArn: matching(
+      CONTEXT_KEYS.answerCaSecretArn,
+      SECRET_COMPLETE_ARN,
+      'the complete ARN of a Secrets Manager secret, with its 6-character suffix',
+    ),
+    overdue: {
+      acknowledgementMinutes: integer(
+        CONTEXT_KEYS.overdueAckMinutes,
+        DEFAULT_OVERDUE_RULES.acknowledgementMinutes,
+        OVERDUE_LIMITS.ackMinutes.min,
+        OVERDUE_LIMITS.ackMinutes.max,
+      ),
+      notificationHours: integer(
+        CONTEXT_KEYS.overdueNotificationHours,
+        DEFAULT_OVERDUE_RULES.notificationHours,
+        OVERDUE_LIMITS.notificationHours.min,
+        OVERDUE_LIMITS.notificationHours.max,
+      ),
+      notifyingApplications: readNotifyingApps(text(CONTEXT_KEYS.overdueNotifyingApps), problems),
+    },
     placeholders,
   };
   if (config.signingSecretArn !== undefined && config.signingSecretArn === config.serverSecretArn) {
     problems.push(
       `${CONTEXT_KEYS.signingSecretArn} and ${CONTEXT_KEYS.serverSecretArn}: must be two ` +
         `different secrets`,
+    );
+  }
+  if (
+    config.answerCaSecretArn !== undefined &&
+    [config.signingSecretArn, config.serverSecretArn].includes(config.answerCaSecretArn)
+  ) {
+    problems.push(
+      `${CONTEXT_KEYS.answerCaSecretArn}: must be a secret of its own (a PEM CA bundle), not ` +
+        'the signing or the server secret',
     );
   }
   if (problems.length > 0) throw new ContextConfigError(problems);
@@ -244,6 +294,50 @@ function readHost(raw: string | undefined, problems: string[]): string | undefin
     return undefined;
   }
   return raw;
+}
+
+function readNotifyingApps(raw: string | undefined, problems: string[]): readonly string[] {
+  if (raw === undefined) return DEFAULT_OVERDUE_RULES.notifyingApplications;
+  const apps = parseNotifyingApps(raw);
+  if (apps === undefined) {
+    problems.push(
+      `${CONTEXT_KEYS.overdueNotifyingApps}: must be application codes (4 upper-case letters ` +
+        `or digits, such as DMFA) separated by commas, each once, got "${raw}"`,
+    );
+    return DEFAULT_OVERDUE_RULES.notifyingApplications;
+  }
+  return apps;
+}
+
+/** Pins kept in one environment variable (Lambda's 4 KB for all of them): a few at most. */
+const MAX_ANSWER_FINGERPRINTS = 8;
+
+/**
+ * The answers' pinned fingerprints: a comma-separated string (`-c answerFingerprints=A,B`) or,
+ * in cdk.json, a list of strings. Absent or empty: none.
+ */
+function readAnswerFingerprints(raw: unknown, problems: string[]): string[] {
+  const key = CONTEXT_KEYS.answerFingerprints;
+  if (raw === undefined || raw === null) return [];
+  const items = Array.isArray(raw) ? (raw as unknown[]) : [raw];
+  if (!items.every((item): item is string => typeof item === 'string')) {
+    problems.push(`${key}: must be a string or a list of strings, got ${JSON.stringify(raw)}`);
+    return [];
+  }
+  try {
+    const fingerprints = parseFingerprints(items, key);
+    if (fingerprints.length > MAX_ANSWER_FINGERPRINTS) {
+      problems.push(
+        `${key}: at most ${MAX_ANSWER_FINGERPRINTS} fingerprints, got ${fingerprints.length}`,
+      );
+      return [];
+    }
+    return fingerprints;
+  } catch (error) {
+    if (!(error instanceof AnswerTrustError)) throw error;
+    problems.push(error.message);
+    return [];
+  }
 }
 
 function readProtocol(raw: string | undefined, problems: string[]): Protocol {

@@ -23,7 +23,10 @@ export interface TransferMonitoringProps {
   pullFunction: lambda.IFunction;
   sendQueue: sqs.IQueue;
   deadLetterQueue: sqs.IQueue;
-  /** Minutes between two pulls: the no-success window is at least twice that. */
+  /**
+   * Minutes between two pulls: the no-success window is at least twice that, and the overdue
+   * alarm's period is one pull.
+   */
   pullRateMinutes: number;
 }
 
@@ -117,6 +120,23 @@ export class TransferMonitoring extends Construct {
       }),
       props.topic,
     );
+    // The watchdog marks each late wait once, so the sum over one pull period counts the
+    // declarations that became overdue in that run: the alarm fires for them and goes back to
+    // OK on the next run. Each one also raised `declaration.overdue` on the topic.
+    const overduePeriod = Duration.minutes(props.pullRateMinutes);
+    this.add(
+      new cloudwatch.Alarm(this, 'DeclarationsOverdue', {
+        alarmDescription:
+          'A declaration became overdue: no ACRF, or no notification, within the allowed wait ' +
+          '(onss-transfer status --overdue lists them).',
+        metric: custom(METRIC_NAMES.overdue, cloudwatch.Stats.SUM, overduePeriod),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      props.topic,
+    );
 
     const hour = Duration.hours(1);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
@@ -175,6 +195,17 @@ export class TransferMonitoring extends Construct {
         left: [
           props.sendFunction.metricErrors({ label: 'Send', period: Duration.minutes(5) }),
           props.pullFunction.metricErrors({ label: 'Pull', period: Duration.minutes(5) }),
+        ],
+        width: 8,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Declarations overdue',
+        left: [
+          custom(METRIC_NAMES.overdue, cloudwatch.Stats.SUM, hour).with({
+            label: 'Newly overdue',
+          }),
         ],
         width: 8,
       }),

@@ -21,7 +21,12 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { ENV_NAMES, EVENT_SOURCE, METRICS_NAMESPACE } from '../functions/config/names';
+import {
+  ANSWER_TRUST_ENV_NAMES,
+  ENV_NAMES,
+  EVENT_SOURCE,
+  METRICS_NAMESPACE,
+} from '../functions/config/names';
 import { LEDGER_TABLE } from '../functions/aws/ledger-table';
 import { EVENT_TYPES } from '../shared/notify/events';
 import type { TransferConfig } from './config';
@@ -220,6 +225,11 @@ export class OnssTransferStack extends Stack {
       [ENV_NAMES.eventBus]: this.eventBus.eventBusName,
       [ENV_NAMES.topicArn]: this.topic.topicArn,
       [ENV_NAMES.signTest]: String(config.signTest),
+      // The watchdog's waits (the pull function's), written out even at their defaults so that
+      // the deployed values can be read on the function.
+      [ENV_NAMES.overdueAckMinutes]: String(config.overdue.acknowledgementMinutes),
+      [ENV_NAMES.overdueNotificationHours]: String(config.overdue.notificationHours),
+      [ENV_NAMES.overdueNotifyingApps]: config.overdue.notifyingApplications.join(','),
       POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
     };
@@ -259,6 +269,7 @@ export class OnssTransferStack extends Stack {
       retryAttempts: 0,
       maxEventAge: Duration.minutes(Math.min(config.pullRateMinutes, 360)),
     });
+    this.trustAnswers(config);
     new events.Rule(this, 'PullSchedule', {
       description: `onss-transfer: pull every ${config.pullRateMinutes} minutes`,
       schedule: events.Schedule.rate(Duration.minutes(config.pullRateMinutes)),
@@ -314,6 +325,29 @@ export class OnssTransferStack extends Stack {
   }
 
   /** An existing secret (complete ARN) or a new one holding a placeholder, retained. */
+  /**
+   * Whose signatures the answers must carry, for the pull function alone and only when given:
+   * the pinned fingerprints in its environment, and the CA bundle's secret (one of the user's,
+   * never created here) named there and readable by it.
+   */
+  private trustAnswers(config: TransferConfig): void {
+    if (config.answerFingerprints.length > 0) {
+      this.pullFunction.addEnvironment(
+        ANSWER_TRUST_ENV_NAMES.fingerprints,
+        config.answerFingerprints.join(','),
+      );
+    }
+    if (config.answerCaSecretArn !== undefined) {
+      const bundle = secretsmanager.Secret.fromSecretCompleteArn(
+        this,
+        'AnswerCaSecret',
+        config.answerCaSecretArn,
+      );
+      bundle.grantRead(this.pullFunction);
+      this.pullFunction.addEnvironment(ANSWER_TRUST_ENV_NAMES.caSecretId, bundle.secretArn);
+    }
+  }
+
   private secret(
     id: string,
     existingArn: string | undefined,

@@ -14,6 +14,7 @@ export * from './store';
 export * from './notify';
 export * from './secrets';
 export * from './pull';
+export * from './watchdog';
 export { readFileChunks, FILE_CHUNK_BYTES } from './io/read-file-chunks';
 export { writeFileAtomic } from './local/atomic-file';
 export { sampleDmfaXml } from './demo/sample-dmfa';

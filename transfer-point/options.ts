@@ -43,6 +43,7 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof SimulatorOptions>([
   'trustedCertificates',
   'maxFileBytes',
   'notificationDelayMs',
+  'answerDelayMs',
   'notificationCompression',
   'transferPointSender',
   'identity',
@@ -50,8 +51,8 @@ const OPTION_KEYS: ReadonlySet<string> = new Set<keyof SimulatorOptions>([
 ]);
 
 const SENDER = /^\d{6}$/;
-// A timer longer than this fires at once in Node (it overflows a 32-bit int).
-const MAX_TIMER_MS = 2_147_483_647;
+/** The longest timer Node keeps: a longer one fires at once (it overflows a 32-bit int). */
+export const MAX_TIMER_MS = 2_147_483_647;
 // ftp-srv strips double quotes from commands and splits arguments on spaces, so such a
 // password could never be typed back; control characters would end the command line.
 const FTP_ARGUMENT = /^[\x21\x23-\x7e](?:[\x20\x21\x23-\x7e]*[\x21\x23-\x7e])?$/;
@@ -75,6 +76,15 @@ function checkPassivePorts(value: unknown): PortRange {
     fail('passivePorts', 'must be { min: 0, max: 0 } (any free port) or 1024 <= min <= max');
   }
   return { min, max };
+}
+
+function checkDelay(option: string, value: unknown): void {
+  if (
+    value !== undefined &&
+    (!Number.isSafeInteger(value) || (value as number) < 0 || (value as number) > MAX_TIMER_MS)
+  ) {
+    fail(option, `must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`);
+  }
 }
 
 function checkSignatureSettings(value: unknown): { T: boolean; S: boolean } {
@@ -212,15 +222,9 @@ export async function resolveSimulatorOptions(
   if (!Number.isSafeInteger(maxFileBytes) || maxFileBytes < 1 || maxFileBytes > MAX_FILE_BYTES) {
     fail('maxFileBytes', `must be a whole number of bytes from 1 to ${MAX_FILE_BYTES}`);
   }
-  const { notificationDelayMs } = input;
-  if (
-    notificationDelayMs !== undefined &&
-    (!Number.isSafeInteger(notificationDelayMs) ||
-      notificationDelayMs < 0 ||
-      notificationDelayMs > MAX_TIMER_MS)
-  ) {
-    fail('notificationDelayMs', `must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`);
-  }
+  const { notificationDelayMs, answerDelayMs } = input;
+  checkDelay('notificationDelayMs', notificationDelayMs);
+  checkDelay('answerDelayMs', answerDelayMs);
   const { notificationCompression } = input;
   if (
     notificationCompression !== undefined &&
@@ -262,6 +266,7 @@ export async function resolveSimulatorOptions(
     ...(trustedCertificates === undefined ? {} : { trustedCertificates }),
     maxFileBytes,
     ...(notificationDelayMs === undefined ? {} : { notificationDelayMs }),
+    ...(answerDelayMs === undefined ? {} : { answerDelayMs }),
     ...(notificationCompression === undefined ? {} : { notificationCompression }),
     transferPointSender,
     identity,

@@ -4,7 +4,7 @@
  * notification is then handled one at a time, in arrival order, on a single queue, so the
  * duplicate memory and the numbering never see two sets at once.
  *
- * Why one file of about 480 lines: this class is the transfer point's state (the queue, the
+ * Why one file of about 540 lines: this class is the transfer point's state (the queue, the
  * duplicate memory, the numbering, the scripted faults, the timers) and every handler below
  * reads or changes it. Each piece of logic it calls lives in its own module (judge, judgement
  * log, response XML and writer, set files, the FTP and SFTP servers); splitting the class
@@ -31,7 +31,7 @@ import { judgeSet } from './judge';
 import { JudgementLog } from './judgement-log';
 import type { Verdict } from './judge';
 import { ResponseSequence, TicketNumbers } from './numbering';
-import { resolveSimulatorOptions } from './options';
+import { MAX_TIMER_MS, resolveSimulatorOptions } from './options';
 import type { ResolvedSimulatorOptions } from './options';
 import { buildAcrfXml, buildNotificationXml } from './response-xml';
 import { responseExists, writeResponseSet } from './response-writer';
@@ -48,6 +48,19 @@ import type {
   SimulatorProtocol,
 } from './types';
 import type { UploadSink } from './upload-sink';
+import type { ReceivedContent } from './set-files';
+
+/** A set judged and taken from its upload folder, whose ACRF is still to be written. */
+interface JudgedSet {
+  folder: UploadFolder;
+  goName: string;
+  setKey: string | undefined;
+  env: Environment;
+  verdict: Verdict;
+  scripted: number | undefined;
+  received: ReceivedContent | undefined;
+  ticket: string;
+}
 
 function isUploadFolder(name: string): name is UploadFolder {
   return Object.prototype.hasOwnProperty.call(ENVIRONMENT_OF_UPLOAD_FOLDER, name);
@@ -73,6 +86,7 @@ class LocalTransferPoint implements Simulator {
   readonly password: string;
   readonly root: string;
   readonly certificateFingerprint: string;
+  readonly answerCertificatePem: string;
   readonly protocol: SimulatorProtocol;
   readonly caPem: string | undefined;
   readonly hostKeySha256: string | undefined;
@@ -86,6 +100,9 @@ class LocalTransferPoint implements Simulator {
   private readonly tickets = new TicketNumbers();
   private readonly sequence = new ResponseSequence();
   private readonly notificationTimers = new Set<NodeJS.Timeout>();
+  /** Answers waiting for their delay (answerDelayMs), each with what writes it now. */
+  private readonly heldAnswers = new Map<NodeJS.Timeout, () => void>();
+  private answerDelay: number | undefined;
   private readonly sinks = new Set<UploadSink>();
   private queue: Promise<void> = Promise.resolve();
   private rejection: number | undefined;
@@ -101,10 +118,14 @@ class LocalTransferPoint implements Simulator {
     this.password = options.password;
     this.root = options.root;
     this.certificateFingerprint = certificateFingerprint(options.identity.certificate);
+    this.answerCertificatePem = [options.identity.certificate, ...options.identity.chain]
+      .map((certificate) => certificate.toString())
+      .join('');
     this.protocol = options.sftp ? 'sftp' : options.tls === undefined ? 'ftp' : 'ftps';
     this.caPem = options.tls?.cert;
     this.hostKeySha256 = options.sftp?.hostKeySha256;
     this.privateKeyPem = options.sftp?.privateKeyPem;
+    this.answerDelay = options.answerDelayMs;
   }
 
   /** Creates the home layout and starts listening. */
@@ -194,6 +215,19 @@ class LocalTransferPoint implements Simulator {
       throw scriptError('bytesPerSecond', 'must be at least 1 byte per second, or undefined');
     }
     this.throttle = bytesPerSecond;
+  }
+
+  setAnswerDelay(ms: number | undefined): void {
+    if (ms !== undefined && (!Number.isSafeInteger(ms) || ms < 0 || ms > MAX_TIMER_MS)) {
+      throw scriptError('ms', `must be a whole number of milliseconds from 0 to ${MAX_TIMER_MS}`);
+    }
+    this.answerDelay = ms;
+  }
+
+  async flushAnswers(): Promise<void> {
+    await this.queue; // a GO being judged holds its answer first
+    for (const release of [...this.heldAnswers.values()]) release();
+    await this.queue;
   }
 
   waitForJudgement(
@@ -325,32 +359,63 @@ class LocalTransferPoint implements Simulator {
     const received = await receivedContent(folderPath, names);
     await removeFiles(folderPath, names.includes(goName) ? names : [...names, goName]);
 
+    // The ticket and the duplicate memory are the reception's, at once; the ACRF may wait.
     const ticket = this.tickets.next();
+    if (verdict.codes.length === 0 && verdict.duplicateKey !== undefined) {
+      this.accepted.add(verdict.duplicateKey);
+    }
+    const judged: JudgedSet = { folder, goName, setKey, env, verdict, scripted, received, ticket };
+    const delay = this.answerDelay;
+    if (delay === undefined || delay === 0) await this.writeAcrf(judged);
+    else this.holdAnswer(goName, delay, () => this.writeAcrf(judged));
+  }
+
+  /** Writes the ACRF of a judged set, records its judgement, then schedules its NOTIFICATION. */
+  private async writeAcrf(judged: JudgedSet): Promise<void> {
+    const { goName, env, verdict } = judged;
     const createdAt = new Date();
-    const xml = buildAcrfXml({ fileName: goName, ticket, codes: verdict.codes, createdAt });
+    const xml = buildAcrfXml({
+      fileName: goName,
+      ticket: judged.ticket,
+      codes: verdict.codes,
+      createdAt,
+    });
     const responseNames = await this.answer('ACRF', env, xml);
     const accepted = verdict.codes.length === 0;
-    if (accepted && verdict.duplicateKey !== undefined) this.accepted.add(verdict.duplicateKey);
-
     const judgement: Judgement = Object.freeze({
       goName,
-      setKey,
-      folder,
+      setKey: judged.setKey,
+      folder: judged.folder,
       env,
       accepted,
       codes: Object.freeze([...verdict.codes]),
       errorIds: Object.freeze(verdict.codes.map(acrfCode)),
       reasons: Object.freeze([...verdict.reasons]),
-      ticket,
+      ticket: judged.ticket,
       responseFolder: ENVIRONMENTS[env].responseFolder,
       responseNames: Object.freeze(responseNames),
-      scripted: scripted !== undefined,
-      received,
+      scripted: judged.scripted !== undefined,
+      received: judged.received,
       at: createdAt,
     });
     this.judgementLog.record(judgement);
     this.emit('judged', judgement);
     if (accepted) this.scheduleNotification(judgement, verdict.handledForm ?? '');
+  }
+
+  /**
+   * Keeps a judged set's answer back for `delay` ms, as a slow reception does, then writes it
+   * on the queue (at once with flushAnswers). Answers keep the order of their judging.
+   */
+  private holdAnswer(goName: string, delay: number, answer: () => Promise<void>): void {
+    if (this.closed) return;
+    const release = (): void => {
+      clearTimeout(timer);
+      this.heldAnswers.delete(timer);
+      this.enqueue(goName, 'answering', answer);
+    };
+    const timer = setTimeout(release, delay);
+    this.heldAnswers.set(timer, release);
   }
 
   private async cancel(folder: UploadFolder, tdName: string): Promise<void> {
@@ -457,6 +522,8 @@ class LocalTransferPoint implements Simulator {
     this.closed = true;
     for (const timer of this.notificationTimers) clearTimeout(timer);
     this.notificationTimers.clear();
+    for (const timer of this.heldAnswers.keys()) clearTimeout(timer);
+    this.heldAnswers.clear();
     this.judgementLog.close();
     await this.server?.close();
     for (const sink of this.sinks) sink.destroy();

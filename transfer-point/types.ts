@@ -84,13 +84,23 @@ export interface SimulatorOptions {
   /** Delay before a NOTIFICATION answers each accepted set; default undefined, no NOTI. */
   notificationDelayMs?: number;
   /**
+   * Delay between judging a set and writing its ACRF, as a slow reception answers: the set
+   * leaves the upload folder and gets its ticket at once, the ACRF (and the judgement, and the
+   * NOTIFICATION's delay) comes after this many ms. Default undefined: the ACRF at once.
+   * `setAnswerDelay` changes it while running, `flushAnswers` writes the held answers now.
+   */
+  answerDelayMs?: number;
+  /**
    * Send each NOTIFICATION compressed, as a CO data file holding a zip (one entry) or a gzip
    * stream instead of an FO; default undefined, an FO. ACRFs always come as an FO.
    */
   notificationCompression?: 'zip' | 'gzip';
   /** Sender number in the names of the answers; default `999999`. */
   transferPointSender: string;
-  /** Key and certificate the answers are signed with; default a self-signed throwaway. */
+  /**
+   * Key and certificate (and chain) the answers are signed with; default a self-signed
+   * throwaway. Its fingerprint is `Simulator.certificateFingerprint`.
+   */
   identity: SigningMaterial;
   /**
    * Name rules beyond the folder and the sender (reference day, age limit, extra
@@ -131,7 +141,7 @@ export interface Judgement {
    * when the set had no FI.
    */
   received: ReceivedContent | undefined;
-  /** When the verdict was recorded. */
+  /** When the verdict was recorded: when its ACRF was written (after any `answerDelayMs`). */
   at: Date;
 }
 
@@ -211,8 +221,16 @@ export interface Simulator {
    * `authorizedKeys` given): a local throwaway, like the password. Undefined otherwise.
    */
   readonly privateKeyPem: string | undefined;
-  /** SHA-256 fingerprint of the certificate the answers are signed with. */
+  /**
+   * SHA-256 fingerprint of the certificate the answers are signed with, for a pull to pin
+   * (`answerTrust`, `--answer-fingerprint`).
+   */
   readonly certificateFingerprint: string;
+  /**
+   * The certificate the answers are signed with, then its chain, PEM: for OpenSSL
+   * (`cms -verify -CAfile`) or a pull's CA bundle (`--answer-ca-file`).
+   */
+  readonly answerCertificatePem: string;
   /** Verdicts so far, oldest first. */
   readonly judgements: readonly Judgement[];
   /** Cancellations so far, oldest first. */
@@ -231,12 +249,25 @@ export interface Simulator {
   /** Slows every upload, running ones included, to about this rate; undefined: full speed. */
   setThrottle(bytesPerSecond: number | undefined): void;
   /**
+   * Holds the ACRF of each set judged from now on for `ms` (0 to 2^31-1), as the option
+   * `answerDelayMs`; undefined or 0: answer at once. Answers already held keep their delay.
+   */
+  setAnswerDelay(ms: number | undefined): void;
+  /**
+   * Writes every ACRF held by the answer delay now, in the order the sets were judged (after
+   * the sets being judged); resolves once they are written and recorded as judgements.
+   */
+  flushAnswers(): Promise<void>;
+  /**
    * Resolves with the oldest judgement that matches `predicate` (default: any) and that no
    * earlier call returned, waiting up to `timeoutMs` (default 10 s) for one to come.
    * Rejects with a SimulatorTimeoutError, or a SimulatorStoppedError on `stop()`.
    */
   waitForJudgement(predicate?: JudgementPredicate, timeoutMs?: number): Promise<Judgement>;
-  /** Resolves once every upload reported so far has been handled (judged, cancelled...). */
+  /**
+   * Resolves once every upload reported so far has been handled (judged, cancelled...). An ACRF
+   * held by the answer delay is not waited for: `flushAnswers` writes it.
+   */
   idle(): Promise<void>;
   /** Adds a listener. */
   on<E extends keyof SimulatorEvents>(event: E, listener: SimulatorEvents[E]): this;

@@ -1,22 +1,28 @@
 import type { Command } from 'commander';
 import { defaultLedgerPath } from '../defaults';
 import { EXIT, printJson, type CliIo } from '../io';
+import { channelOf, withChannelFlags, type ChannelFlags } from './channel-options';
 import { resolveDeclarationArg } from './declaration-arg';
 import { connectorFromFlags, withServerFlags, type ServerFlags } from './server-options';
 
-interface CancelFlags extends ServerFlags {
+interface CancelFlags extends ServerFlags, ChannelFlags {
   json?: boolean;
 }
 
 /** `cancel DECLARATION`: the TD of a set uploaded but not launched; refuses a launched one. */
 export function registerCancel(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  withServerFlags(
-    program
-      .command('cancel')
-      .description(
-        'cancel a declaration uploaded but not launched: record it cancelled, then send its TD',
-      )
-      .argument('<declaration>', 'the set key (APP.SENDER.DATE.SEQ.ENV) or a file name of the set'),
+  withChannelFlags(
+    withServerFlags(
+      program
+        .command('cancel')
+        .description(
+          'cancel a declaration uploaded but not launched: record it cancelled, then send its TD',
+        )
+        .argument(
+          '<declaration>',
+          'the set key (APP.SENDER.DATE.SEQ.ENV) or a file name of the set',
+        ),
+    ),
   )
     .option('--json', 'print the result as JSON')
     .action(async (arg: string, flags: CancelFlags) => {
@@ -24,11 +30,16 @@ export function registerCancel(program: Command, io: CliIo, setExit: (code: numb
         import('../../shared/ledger'),
         import('../../shared/operations'),
       ]);
+      const channel = channelOf(io, flags);
       const connector = await connectorFromFlags(io, flags);
       const ledger = openSqliteLedger(flags.ledger ?? defaultLedgerPath(io.env));
       try {
         const id = await resolveDeclarationArg(ledger, arg);
-        const result = await cancelDeclaration(id, { ledger, connector });
+        const result = await cancelDeclaration(id, {
+          ledger,
+          connector,
+          ...(channel ? { channel: channel.name } : {}),
+        });
         if (flags.json) {
           printJson(io, {
             cancelled: true,

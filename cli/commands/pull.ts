@@ -3,9 +3,12 @@ import type { Command } from 'commander';
 import type { Environment } from '../../shared/names';
 import { defaultLedgerPath } from '../defaults';
 import { displayText, EXIT, printJson, UsageError, type CliIo } from '../io';
+import { answerTrustFromFlags, collect, type AnswerTrustFlags } from './answer-trust';
+import { channelOf, withChannelFlags, type ChannelFlags } from './channel-options';
+import { overdueRulesFrom, type OverdueFlags } from './overdue-options';
 import { connectorFromFlags, withServerFlags, type ServerFlags } from './server-options';
 
-interface PullFlags extends ServerFlags {
+interface PullFlags extends ServerFlags, AnswerTrustFlags, OverdueFlags, ChannelFlags {
   env: string;
   dest: string;
   copyForeign?: boolean;
@@ -27,7 +30,7 @@ function environments(value: string): readonly Environment[] {
 
 /** `pull`: copies the response folders into DEST, reads the answers, then cleans the server. */
 export function registerPull(program: Command, io: CliIo, setExit: (code: number) => void): void {
-  withServerFlags(program.command('pull'))
+  withChannelFlags(withServerFlags(program.command('pull')))
     .description(
       'pull the answers (OUT folders) into a folder, tie them to declarations, then delete them from the server',
     )
@@ -40,9 +43,28 @@ export function registerPull(program: Command, io: CliIo, setExit: (code: number
       'where the answers are kept (responses/<env>/<date>/<type>/...)',
     )
     .option('--copy-foreign', 'also copy files whose names are not response names (never deleted)')
+    .option(
+      '--answer-fingerprint <sha256>',
+      'trust answers signed by this certificate only (SHA-256 fingerprint; repeat, or comma-separate, for several)',
+      collect,
+    )
+    .option(
+      '--answer-ca-file <pem>',
+      'trust answers whose signer certificate chains to a CA of this PEM bundle',
+    )
+    .option(
+      '--ack-within <minutes>',
+      'after pulling, raise declaration.overdue for a set with no ACRF this long after its GO (default 60)',
+    )
+    .option(
+      '--notification-within <hours>',
+      'after pulling, raise declaration.overdue for a DmfA with no notification this long after its ACRF (default 24)',
+    )
     .option('--json', 'print the report as JSON')
     .action(async (flags: PullFlags) => {
       const envs = environments(flags.env);
+      const rules = overdueRulesFrom(flags);
+      const { newlyOverdue, raiseOverdue } = await import('../../shared/watchdog');
       const [{ openSqliteLedger }, notify, pull, { localFolderStore }] = await Promise.all([
         import('../../shared/ledger'),
         import('../../shared/notify'),
@@ -50,8 +72,10 @@ export function registerPull(program: Command, io: CliIo, setExit: (code: number
         import('../../shared/store'),
       ]);
       const { consoleNotifier, fanOut, jsonLinesNotifier } = notify;
-      const { PULL_RUN_LEASE, pullResponses, runExclusively } = pull;
+      const { pullRunLease, pullResponses, runExclusively } = pull;
+      const channel = channelOf(io, flags);
       const connector = await connectorFromFlags(io, flags);
+      const answerTrust = await answerTrustFromFlags(io, flags);
       const ledger = openSqliteLedger(flags.ledger ?? defaultLedgerPath(io.env));
       const events = jsonLinesNotifier(join(flags.dest, 'events.jsonl'));
       const notifier = flags.json
@@ -63,32 +87,59 @@ export function registerPull(program: Command, io: CliIo, setExit: (code: number
             consoleNotifier((line) => io.stdout(`${displayText(line.replace(/\n$/, ''))}\n`)),
           );
       try {
-        const report = await runExclusively(
+        const { report, overdue } = await runExclusively(
           ledger,
-          PULL_RUN_LEASE,
+          pullRunLease(channel?.name),
           { leaseMs: PULL_LEASE_MS },
-          () =>
-            pullResponses(
-              { environments: envs, copyForeign: flags.copyForeign ?? false },
+          async () => {
+            const pulled = await pullResponses(
+              {
+                environments: envs,
+                copyForeign: flags.copyForeign ?? false,
+                ...(answerTrust === undefined ? {} : { answerTrust }),
+                ...(channel === undefined ? {} : { channel: channel.name }),
+              },
               { ledger, connector, store: localFolderStore(flags.dest), notifier },
-            ),
+            );
+            // The watchdog, as the pull function runs it: after a pull that ran, under its
+            // lease, so "no ACRF" means none was waiting in the folders just read.
+            const now = io.now?.() ?? new Date();
+            return {
+              report: pulled,
+              overdue: await raiseOverdue(ledger, notifier, {
+                now,
+                rules,
+                ...(channel === undefined ? {} : { channel: channel.name }),
+              }),
+            };
+          },
         );
         if (flags.json) {
-          printJson(io, report);
+          printJson(io, { ...report, overdue });
         } else {
+          const withheld = report.sets.filter((set) => set.interpretation?.withheld).length;
           io.stdout(
             `pulled ${report.sets.length} response set(s)` +
+              `${withheld ? `, ${withheld} not applied (signature not valid or not trusted)` : ''}` +
               `${report.incomplete.length ? `, ${report.incomplete.length} incomplete left for the next run` : ''}` +
               `${report.foreign.length ? `, ${report.foreign.length} foreign file(s) left on the server` : ''}` +
-              `${report.failed.length ? `, ${report.failed.length} failed` : ''}\n`,
+              `${report.failed.length ? `, ${report.failed.length} failed` : ''}` +
+              `${newlyOverdue(overdue) ? `, ${newlyOverdue(overdue)} declaration(s) newly overdue` : ''}\n`,
           );
           for (const failure of report.failed) {
             io.stderr(
               `onss-transfer: ${failure.id}: ${displayText(failure.message)} [${failure.code}]\n`,
             );
           }
+          for (const failure of overdue.failed) {
+            io.stderr(
+              `onss-transfer: ${failure.declaration}: overdue (${failure.waitingFor}) ` +
+                `${failure.marked ? 'marked but its event not sent' : 'not marked'}: ` +
+                `${displayText(failure.message)} [${failure.code}]\n`,
+            );
+          }
         }
-        setExit(report.failed.length ? EXIT.failed : EXIT.ok);
+        setExit(report.failed.length || overdue.failed.length ? EXIT.failed : EXIT.ok);
       } finally {
         await ledger.close();
       }

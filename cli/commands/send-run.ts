@@ -43,6 +43,8 @@ export interface SendRun {
   plan: PlanOptions;
   resend: boolean;
   resendOf?: string;
+  /** The channel it goes through (`--channel`): recorded, and its sender checked. */
+  channel?: { name: string; sender: string };
 }
 
 /**
@@ -87,6 +89,7 @@ export async function runSend(
         fsFormat: format,
         resend: run.resend,
         ...(run.resendOf === undefined ? {} : { resendOf: run.resendOf }),
+        ...(run.channel === undefined ? {} : { channel: run.channel }),
       },
       { ledger, connector, ...(material ? { material } : {}), onEvent: progress.onEvent },
     );

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { SimulatorOptions } from '../../transfer-point';
 import { EXIT, secretFromEnv, UsageError, type CliIo } from '../io';
+import { loadMaterialFromOptions } from './signing-material';
 
 interface SimulatorFlags {
   port: string;
@@ -14,9 +15,13 @@ interface SimulatorFlags {
   sender?: string;
   signTest?: boolean;
   notiDelay?: string;
+  answerDelay?: string;
   protocol: string;
   caOut?: string;
   sshKeyOut?: string;
+  answerKey?: string;
+  answerCert?: string;
+  answerCertOut?: string;
 }
 
 /**
@@ -73,6 +78,22 @@ export function registerSimulator(
       '--noti-delay <ms>',
       'answer accepted declarations with a NOTIFICATION after this delay',
     )
+    .option(
+      '--answer-delay <ms>',
+      'write each ACRF this long after judging its set (default at once): a late answer',
+    )
+    .option(
+      '--answer-key <pem>',
+      'sign the answers with this private key (PEM, unencrypted; with --answer-cert)',
+    )
+    .option(
+      '--answer-cert <pem>',
+      'the certificate of --answer-key, and any chain (default: a throwaway one)',
+    )
+    .option(
+      '--answer-cert-out <file>',
+      'write the certificate the answers are signed with there (PEM), to pin or give as a CA',
+    )
     .action(async (flags: SimulatorFlags) => {
       const port = Number(flags.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -88,7 +109,14 @@ export function registerSimulator(
       if (!overSsh && flags.sshKeyOut !== undefined) {
         throw new UsageError('--ssh-key-out is for SFTP: add --protocol sftp');
       }
+      if ((flags.answerKey === undefined) !== (flags.answerCert === undefined)) {
+        throw new UsageError('--answer-key and --answer-cert go together: give both, or neither');
+      }
       const password = secretFromEnv(io, flags.passwordEnv, '--password-env');
+      const identity =
+        flags.answerKey === undefined
+          ? undefined
+          : await loadMaterialFromOptions(io, { key: flags.answerKey, cert: flags.answerCert });
       const options: Partial<SimulatorOptions> = {
         host: flags.host,
         port,
@@ -100,6 +128,8 @@ export function registerSimulator(
         ...(flags.sender ? { sender: flags.sender } : {}),
         ...(flags.signTest ? { signatureRequiredFor: { T: true, S: true } } : {}),
         ...(flags.notiDelay ? { notificationDelayMs: Number(flags.notiDelay) } : {}),
+        ...(flags.answerDelay ? { answerDelayMs: Number(flags.answerDelay) } : {}),
+        ...(identity === undefined ? {} : { identity }),
       };
       const { startSimulator } = await import('../../transfer-point');
       const simulator = await startSimulator(options);
@@ -116,6 +146,9 @@ export function registerSimulator(
       const clientKey = overSsh
         ? writeClientFile(simulator.privateKeyPem ?? '', flags.sshKeyOut, 'client-key.pem', 0o600)
         : undefined;
+      if (flags.answerCertOut !== undefined) {
+        writeFileSync(flags.answerCertOut, simulator.answerCertificatePem, { mode: 0o644 });
+      }
       const channelFlags = certificate
         ? ` --protocol ftps --ca-file ${certificate.path}`
         : clientKey
@@ -128,6 +161,9 @@ export function registerSimulator(
             ? `SFTP client key: ${clientKey.path}; host key ${simulator.hostKeySha256 ?? ''}\n`
             : '') +
           (password === undefined ? `password (a local throwaway): ${simulator.password}\n` : '') +
+          `answers signed with the certificate SHA-256 ${simulator.certificateFingerprint}` +
+          `${flags.answerCertOut === undefined ? '' : ` (certificate in ${resolve(flags.answerCertOut)})`}` +
+          `; pull with --answer-fingerprint ${simulator.certificateFingerprint}\n` +
           `send with: onss-transfer send FILE --host ${simulator.host} --port ${simulator.port} --user ${simulator.user}${channelFlags} ...\n` +
           'Ctrl-C stops it.\n',
       );

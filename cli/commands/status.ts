@@ -12,18 +12,15 @@ import {
   describeNotificationVerdict,
   describeReceptionError,
 } from '../../shared/responses';
-import {
-  DEFAULT_OVERDUE_RULES,
-  findOverdue,
-  type Overdue,
-  type OverdueRules,
-} from '../../shared/watchdog';
+import { findOverdue, type Overdue, type OverdueRules } from '../../shared/watchdog';
 import { defaultLedgerPath } from '../defaults';
 import { EXIT, printJson, UsageError, type CliIo } from '../io';
+import { overdueFlagsGiven, overdueRulesFrom } from './overdue-options';
 
 interface StatusFlags {
   since?: string;
   state?: string;
+  channel?: string;
   ledger?: string;
   table?: string;
   region?: string;
@@ -35,27 +32,10 @@ interface StatusFlags {
 
 /** The waits `status` judges lateness by: the watchdog's defaults or the flags. */
 function overdueRules(flags: StatusFlags): OverdueRules {
-  const given = flags.ackWithin !== undefined || flags.notificationWithin !== undefined;
-  if (given && !flags.overdue) {
+  if (overdueFlagsGiven(flags) && !flags.overdue) {
     throw new UsageError('--ack-within and --notification-within go with --overdue');
   }
-  return {
-    ...DEFAULT_OVERDUE_RULES,
-    ...(flags.ackWithin === undefined
-      ? {}
-      : { acknowledgementMinutes: wholeNumber('--ack-within', flags.ackWithin) }),
-    ...(flags.notificationWithin === undefined
-      ? {}
-      : { notificationHours: wholeNumber('--notification-within', flags.notificationWithin) }),
-  };
-}
-
-function wholeNumber(flag: string, value: string): number {
-  const number = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(number) || number < 1) {
-    throw new UsageError(`${flag} takes a whole number of at least 1, not "${value}"`);
-  }
-  return number;
+  return overdueRulesFrom(flags);
 }
 
 /** The ledger `status` reads, and how to let it go. */
@@ -99,6 +79,8 @@ async function openLedger(io: CliIo, flags: StatusFlags): Promise<OpenedLedger> 
 interface StatusLine {
   set: string;
   state: DeclarationState;
+  /** The channel it was sent through, when named. */
+  channel?: string;
   files: string[];
   tickets: string[];
   errors: Array<{ id: string; label: string }>;
@@ -111,6 +93,8 @@ interface StatusLine {
     since: string;
     lateByMinutes: number;
   };
+  /** Each wait the watchdog raised `declaration.overdue` for, and when (once each). */
+  overdueRaised?: Array<{ waitingFor: 'acknowledgement' | 'notification'; at: string }>;
   failure?: string;
   /** When an operator cancelled it (state cancelled). */
   cancelledAt?: string;
@@ -185,6 +169,7 @@ function toLine(
   return {
     set: record.id,
     state: record.state,
+    ...(record.channel === undefined ? {} : { channel: record.channel }),
     files: record.files.map((f) => f.name),
     tickets: record.tickets ?? [],
     errors,
@@ -199,6 +184,14 @@ function toLine(
           },
         }
       : {}),
+    ...(record.overdue?.length
+      ? {
+          overdueRaised: record.overdue.map((mark) => ({
+            waitingFor: mark.waitingFor,
+            at: mark.at,
+          })),
+        }
+      : {}),
     ...(record.failure ? { failure: `${record.failure.code}: ${record.failure.message}` } : {}),
     ...(record.cancelledAt ? { cancelledAt: record.cancelledAt } : {}),
     ...(record.resendOf ? { resendOf: record.resendOf } : {}),
@@ -211,6 +204,11 @@ function describeOverdue(overdue: NonNullable<StatusLine['overdue']>): string {
   const what = overdue.waitingFor === 'acknowledgement' ? 'no ACRF' : 'no notification';
   const after = overdue.waitingFor === 'acknowledgement' ? 'its GO' : 'its ACRF';
   return `overdue: ${what} since ${after} at ${overdue.since}, ${overdue.lateByMinutes} min past the allowed wait`;
+}
+
+function describeRaised(raised: NonNullable<StatusLine['overdueRaised']>[number]): string {
+  const what = raised.waitingFor === 'acknowledgement' ? 'no ACRF' : 'no notification';
+  return `declaration.overdue raised at ${raised.at}: ${what} within the allowed wait`;
 }
 
 function printNotified(io: CliIo, notified: NotifiedLine): void {
@@ -240,6 +238,7 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
     .argument('[name]', 'a file name or a set id (DMFA.123456.20261125.00001.R)')
     .option('--since <date>', 'only declarations created on or after this day')
     .option('--state <state>', 'only declarations in this state')
+    .option('--channel <name>', 'only declarations sent through this channel')
     .option('--ledger <path>', 'the ledger file (default ~/.onss-transfer/ledger.sqlite)')
     .option(
       '--table <name>',
@@ -267,10 +266,14 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
             ...(flags.state ? { state: flags.state as DeclarationState } : {}),
           });
         }
+        const now = io.now?.() ?? new Date();
         const late = new Map(
-          findOverdue(records, new Date(), rules).map((found) => [found.record.id, found]),
+          findOverdue(records, now, rules).map((found) => [found.record.id, found]),
         );
         if (flags.overdue) records = records.filter((record) => late.has(record.id));
+        if (flags.channel !== undefined) {
+          records = records.filter((record) => record.channel === flags.channel);
+        }
         // The link back from a refused declaration to its resend, read off the resends.
         const resentAs = new Map(
           (await ledger.list())
@@ -289,11 +292,15 @@ export function registerStatus(program: Command, io: CliIo, setExit: (code: numb
             io.stdout(
               `${line.set}  ${line.state}` +
                 `${line.tickets.length ? `  ticket ${line.tickets.join(', ')}` : ''}` +
-                `${line.notifications ? `  ${line.notifications} notification(s)` : ''}\n`,
+                `${line.notifications ? `  ${line.notifications} notification(s)` : ''}` +
+                `${line.channel ? `  channel ${line.channel}` : ''}\n`,
             );
             for (const error of line.errors) io.stdout(`    ${error.id} ${error.label}\n`);
             for (const notified of line.notified) printNotified(io, notified);
             if (line.overdue) io.stdout(`    ${describeOverdue(line.overdue)}\n`);
+            for (const raised of line.overdueRaised ?? []) {
+              io.stdout(`    ${describeRaised(raised)}\n`);
+            }
             if (line.failure) io.stdout(`    ${line.failure}\n`);
             if (line.cancelledAt)
               io.stdout(`    cancelled at ${line.cancelledAt}, never launched\n`);

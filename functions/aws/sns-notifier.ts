@@ -41,10 +41,15 @@ const SUBJECTS: Readonly<Record<EventType, (event: TransferEvent) => string>> = 
   [EVENT_TYPES.refused]: (e) =>
     `${e.declaration ?? 'declaration'} refused${e.anomalies?.length ? ` (${e.anomalies.map((x) => x.id).join(', ')})` : ''}`,
   [EVENT_TYPES.orphan]: (e) => `answer ${e.response ?? ''} matches no declaration`,
-  [EVENT_TYPES.signatureProblem]: (e) => `signature problem on response ${e.response ?? ''}`,
+  [EVENT_TYPES.signatureInvalid]: (e) => `invalid signature on response ${e.response ?? ''}`,
   [EVENT_TYPES.malformed]: (e) => `unreadable response ${e.response ?? ''}`,
   [EVENT_TYPES.unpackProblem]: (e) => `compressed response ${e.response ?? ''} not unpacked`,
   [EVENT_TYPES.foreignFile]: () => 'unexpected file in a response folder',
+  [EVENT_TYPES.cancelled]: (e) => `${e.declaration ?? 'declaration'} cancelled`,
+  [EVENT_TYPES.operationRefused]: (e) =>
+    `operator request on ${e.declaration ?? 'a declaration'} refused`,
+  [EVENT_TYPES.overdue]: (e) =>
+    `${e.declaration ?? 'declaration'} overdue: ${e.waitingFor === 'notification' ? 'no notification' : 'no ACRF'}`,
 };
 
 /**
@@ -77,6 +82,9 @@ export function snsMessage(event: TransferEvent): string {
     ['Ticket', event.ticket],
     ['Result', event.result],
     ['Anomalies', event.anomalyCount],
+    ['Waiting for', event.waitingFor],
+    ['Since', event.since],
+    ['Late by', event.lateByMinutes === undefined ? undefined : `${event.lateByMinutes} min`],
     ['Response', event.response],
     ['At', event.at],
   ];

@@ -5,7 +5,10 @@
  */
 import { OnssTransferError } from '../../shared/errors';
 import type { Environment } from '../../shared/names';
-import { ENV_NAMES } from './names';
+import { CODE_FIELD } from '../../shared/names/field-checks';
+import { DEFAULT_OVERDUE_RULES, type OverdueRules } from '../../shared/watchdog';
+import { AnswerTrustError, parseFingerprints } from '../../shared/signing/fingerprint';
+import { ANSWER_TRUST_ENV_NAMES, ENV_NAMES } from './names';
 
 /** The functions' environment is missing a variable or holds a value that cannot be used. */
 export class ConfigurationError extends OnssTransferError {
@@ -56,10 +59,45 @@ export interface SendConfig extends CommonConfig {
   signTest: boolean;
 }
 
+/**
+ * Whose signatures the answers must carry: pinned fingerprints and/or a CA bundle kept in a
+ * secret. Neither: no trust (a warning each run).
+ */
+export interface AnswerTrustConfig {
+  /** SHA-256 fingerprints, normalised (`AB:CD:...`); empty when none is set. */
+  fingerprints: readonly string[];
+  /** Secrets Manager id of the PEM CA bundle, when one is set. */
+  caSecretId?: string;
+}
+
 /** The pull function's configuration. */
 export interface PullConfig extends CommonConfig {
   responsesPrefix: string;
   environments: readonly Environment[];
+  /** Whose signatures the answers must carry (ONSS_ANSWER_*). */
+  answerTrust: AnswerTrustConfig;
+  /** The watchdog's allowed waits, run after each pull. */
+  overdue: OverdueRules;
+}
+
+/**
+ * Bounds of the watchdog's waits, shared with the stack's context check (infra/config.ts): an
+ * ACRF within a week at most, a notification within 90 days at most.
+ */
+export const OVERDUE_LIMITS = {
+  ackMinutes: { min: 1, max: 10_080 },
+  notificationHours: { min: 1, max: 2_160 },
+} as const;
+
+/**
+ * The notifying applications of `ONSS_OVERDUE_NOTIFYING_APPS` (and the stack's
+ * `overdueNotifyingApps` context): application codes (field APP, 4 upper-case letters or
+ * digits) separated by commas, each once. Undefined when the text is not such a list.
+ */
+export function parseNotifyingApps(text: string): string[] | undefined {
+  const apps = text.split(',').map((app) => app.trim());
+  const valid = apps.every((app) => CODE_FIELD.test(app)) && new Set(apps).size === apps.length;
+  return valid ? apps : undefined;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -78,6 +116,12 @@ class Reader {
       return '';
     }
     return value;
+  }
+
+  /** An optional value, trimmed; unset or empty is undefined. */
+  optionalText(name: string): string | undefined {
+    const value = this.env[name]?.trim();
+    return value === undefined || value === '' ? undefined : value;
   }
 
   matching(name: string, pattern: RegExp, what: string): string {
@@ -166,5 +210,54 @@ export function readPullConfig(env: Env): PullConfig {
     ...common,
     responsesPrefix: read.matching(ENV_NAMES.responsesPrefix, PREFIX, 'a key prefix ending in "/"'),
     environments: [...new Set(environments)] as Environment[],
+    answerTrust: readAnswerTrust(read, env),
+    overdue: readOverdueRules(read),
   });
+}
+
+/** The watchdog's waits; each variable unset takes DEFAULT_OVERDUE_RULES' value. */
+function readOverdueRules(read: Reader): OverdueRules {
+  const { ackMinutes, notificationHours } = OVERDUE_LIMITS;
+  const acknowledgementMinutes = read.integer(
+    ENV_NAMES.overdueAckMinutes,
+    ackMinutes.min,
+    ackMinutes.max,
+    true,
+  );
+  const hours = read.integer(
+    ENV_NAMES.overdueNotificationHours,
+    notificationHours.min,
+    notificationHours.max,
+    true,
+  );
+  const listed = read.optionalText(ENV_NAMES.overdueNotifyingApps);
+  const apps = listed === undefined ? undefined : parseNotifyingApps(listed);
+  if (listed !== undefined && apps === undefined) {
+    read.problems.push(
+      `${ENV_NAMES.overdueNotifyingApps} must list application codes (4 upper-case letters or ` +
+        `digits, such as DMFA) separated by commas, each once, not "${listed}"`,
+    );
+  }
+  return {
+    acknowledgementMinutes: acknowledgementMinutes ?? DEFAULT_OVERDUE_RULES.acknowledgementMinutes,
+    notificationHours: hours ?? DEFAULT_OVERDUE_RULES.notificationHours,
+    notifyingApplications: apps ?? DEFAULT_OVERDUE_RULES.notifyingApplications,
+  };
+}
+
+/** The answers' trust: the fingerprints checked here, the CA bundle read from its secret later. */
+function readAnswerTrust(read: Reader, env: Env): AnswerTrustConfig {
+  const listed = env[ANSWER_TRUST_ENV_NAMES.fingerprints]?.trim() ?? '';
+  let fingerprints: string[] = [];
+  try {
+    fingerprints = parseFingerprints([listed], ANSWER_TRUST_ENV_NAMES.fingerprints);
+  } catch (error) {
+    if (!(error instanceof AnswerTrustError)) throw error;
+    read.problems.push(error.message);
+  }
+  const caSecretId = env[ANSWER_TRUST_ENV_NAMES.caSecretId]?.trim();
+  return {
+    fingerprints,
+    ...(caSecretId === undefined || caSecretId === '' ? {} : { caSecretId }),
+  };
 }

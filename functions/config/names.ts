@@ -33,10 +33,34 @@ export const ENV_NAMES = {
   topicArn: 'ONSS_TOPIC_ARN',
   /** `true` to sign T and S declarations too (R always is); default false. */
   signTest: 'ONSS_SIGN_TEST',
+  /** The watchdog (pull function): minutes after the GO within which the ACRF should come. */
+  overdueAckMinutes: 'ONSS_OVERDUE_ACK_MINUTES',
+  /** The watchdog: hours after the ACRF within which a notifying application notifies. */
+  overdueNotificationHours: 'ONSS_OVERDUE_NOTIFICATION_HOURS',
+  /** The watchdog: the applications that notify after their ACRF, comma-separated (`DMFA`). */
+  overdueNotifyingApps: 'ONSS_OVERDUE_NOTIFYING_APPS',
 } as const;
 
 /** One of the variable names. */
 export type EnvName = (typeof ENV_NAMES)[keyof typeof ENV_NAMES];
+
+/**
+ * Variables the pull function alone reads, each set by the stack only when its context key is
+ * given: whose signatures the answers must carry. With neither, the answers' signers are not
+ * checked against a trust and every run logs a warning saying so.
+ */
+export const ANSWER_TRUST_ENV_NAMES = {
+  /**
+   * SHA-256 fingerprints of the certificates the transfer point signs its answers with,
+   * comma-separated (context `answerFingerprints`).
+   */
+  fingerprints: 'ONSS_ANSWER_FINGERPRINTS',
+  /**
+   * Secrets Manager id of a secret whose value is a PEM CA bundle the answers' signer must
+   * chain to (context `answerCaSecretArn`).
+   */
+  caSecretId: 'ONSS_ANSWER_CA_SECRET_ID',
+} as const;
 
 /**
  * The functions' service name (POWERTOOLS_SERVICE_NAME): Powertools tags logs and metrics with
@@ -60,4 +84,8 @@ export const METRIC_NAMES = {
   pullSuccess: 'PullSuccess',
   certificateDaysLeft: 'CertificateDaysLeft',
   declarationsRefused: 'DeclarationsRefused',
+  /** Sets an operator cancelled through the outbox's cancel/ folder. */
+  declarationsCancelled: 'DeclarationsCancelled',
+  /** Waits the watchdog marked overdue in a run (each wait counts once, ever). */
+  overdue: 'OverdueDeclarations',
 } as const;

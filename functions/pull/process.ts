@@ -1,7 +1,8 @@
 /**
  * The pull function's work for one scheduled run: under the ledger's run lease (so an overlap
  * with a slow previous run does nothing), pull the response folders of the configured
- * environments through the core (`pullResponses`), and report what came back as metrics. The
+ * environments through the core (`pullResponses`), then run the watchdog (`raiseOverdue`) on
+ * the ledger the pull just brought up to date, and report what came back as metrics. The
  * answers themselves are stored, tied and raised by the core.
  */
 import type { Ledger } from '../../shared/ledger';
@@ -14,10 +15,17 @@ import {
   runExclusively,
   type PullReport,
 } from '../../shared/pull';
-import type { SigningMaterial } from '../../shared/signing';
+import type { AnswerTrust, SigningMaterial } from '../../shared/signing';
+import { NO_ANSWER_TRUST_WARNING } from '../../shared/signing/answer-trust';
 import { summarizeCertificate } from '../../shared/signing/material';
 import type { ObjectStore } from '../../shared/store';
 import type { TransportConnector } from '../../shared/transport';
+import {
+  newlyOverdue,
+  raiseOverdue,
+  type OverdueRules,
+  type OverdueRun,
+} from '../../shared/watchdog';
 import { METRIC_NAMES } from '../config/names';
 import { describeError, MetricUnit, type Log, type MetricSink } from '../observability';
 
@@ -38,30 +46,45 @@ export interface PullDependencies {
   owner: string;
   /** How long the run lease lasts: longer than the function may run. */
   leaseMs: number;
+  /** The watchdog's allowed waits (ONSS_OVERDUE_*); default DEFAULT_OVERDUE_RULES. */
+  overdueRules?: OverdueRules;
+  /**
+   * Whose signatures the answers must carry (ONSS_ANSWER_*); absent, or resolving undefined:
+   * no trust, and the run logs ANSWER_TRUST_MISSING once.
+   */
+  answerTrust?: () => Promise<AnswerTrust | undefined>;
   now?: () => Date;
 }
 
 /** What one scheduled run did. */
 export type PullOutcome =
-  { status: 'pulled'; report: PullReport } | { status: 'skipped'; reason: string };
+  | { status: 'pulled'; report: PullReport; overdue: OverdueRun }
+  | { status: 'skipped'; reason: string };
 
 /**
- * Runs one pull. Resolves `skipped` when another run holds the lease; throws when the pull
- * itself could not run (no connection, no ledger), so the invocation counts as an error. A run
- * in which some sets failed still counts as a success (they stay on the server for the next
- * run) but each failure is logged.
+ * Runs one pull, then the watchdog. Resolves `skipped` when another run holds the lease;
+ * throws when the pull itself could not run (no connection, no ledger), so the invocation
+ * counts as an error. A run in which some sets failed still counts as a success (they stay on
+ * the server for the next run) but each failure is logged.
+ *
+ * The watchdog runs only after a pull that ran, under the same lease: its "no ACRF" must mean
+ * the folders were just read and nothing came, not that an answer is waiting unread in an OUT
+ * folder (a run that could not connect, or one skipped while another run may be tying that
+ * very answer). The run that holds the lease runs it after its own pull.
  */
 export async function runScheduledPull(deps: PullDependencies): Promise<PullOutcome> {
   await reportCertificate(deps);
+  const answerTrust = await loadAnswerTrust(deps);
   let report: PullReport;
+  let overdue: OverdueRun | { error: unknown };
   try {
-    report = await runExclusively(
+    ({ report, overdue } = await runExclusively(
       deps.ledger,
       PULL_RUN_LEASE,
       { leaseMs: deps.leaseMs, owner: deps.owner },
-      async () =>
-        pullResponses(
-          { environments: deps.environments },
+      async () => {
+        const pulled = await pullResponses(
+          { environments: deps.environments, ...(answerTrust ? { answerTrust } : {}) },
           {
             ledger: deps.ledger,
             connector: await deps.connector(),
@@ -69,8 +92,12 @@ export async function runScheduledPull(deps: PullDependencies): Promise<PullOutc
             notifier: deps.notifier,
             ...(deps.now ? { now: deps.now } : {}),
           },
-        ),
-    );
+        );
+        // The answers are in: a watchdog that cannot run must not hide them (see below).
+        const watched = await watch(deps).catch((error: unknown) => ({ error }));
+        return { report: pulled, overdue: watched };
+      },
+    ));
   } catch (error) {
     if (error instanceof RunInProgressError) {
       deps.log.info('skipped: another pull is running', describeError(error));
@@ -81,6 +108,7 @@ export async function runScheduledPull(deps: PullDependencies): Promise<PullOutc
   for (const set of report.sets) {
     for (const change of set.interpretation?.changes ?? []) deps.countAnswer(change.state);
     if (set.interpretation?.orphans) deps.countAnswer('orphan');
+    if (set.interpretation?.withheld) deps.countAnswer('withheld');
   }
   for (const failure of report.failed) {
     deps.log.error('response set not pulled: left for the next run', { ...failure });
@@ -91,8 +119,58 @@ export async function runScheduledPull(deps: PullDependencies): Promise<PullOutc
     incomplete: report.incomplete.length,
     foreign: report.foreign.length,
     failed: report.failed.length,
+    ...('error' in overdue
+      ? {}
+      : { overdue: overdue.overdue, overdueRaised: overdue.raised.length }),
   });
-  return { status: 'pulled', report };
+  if ('error' in overdue) {
+    // The pull counted as a success; the invocation fails so the function's error alarm tells.
+    deps.log.error('the watchdog could not run', describeError(overdue.error));
+    throw overdue.error;
+  }
+  return { status: 'pulled', report, overdue };
+}
+
+/**
+ * The watchdog after a pull: raises `declaration.overdue` once per late wait and puts the
+ * number of waits newly marked (the DeclarationsOverdue alarm's metric, 0 included so the
+ * dashboard shows every run). A wait that could not be marked or raised is logged and the
+ * others go on; one marked whose event was lost still counts, so the alarm fires for it.
+ */
+async function watch(deps: PullDependencies): Promise<OverdueRun> {
+  const run = await raiseOverdue(deps.ledger, deps.notifier, {
+    now: (deps.now ?? (() => new Date()))(),
+    ...(deps.overdueRules ? { rules: deps.overdueRules } : {}),
+  });
+  for (const failure of run.failed) {
+    deps.log.error(
+      failure.marked
+        ? 'overdue declaration marked but its event was not sent: it is not raised again'
+        : 'overdue declaration not marked: the next run tries again',
+      { ...failure },
+    );
+  }
+  deps.metrics.addMetric(METRIC_NAMES.overdue, MetricUnit.Count, newlyOverdue(run));
+  return run;
+}
+
+/** What the pull function logs, once per run, when no trust is configured for the answers. */
+export const ANSWER_TRUST_MISSING = `${NO_ANSWER_TRUST_WARNING}; set the stack's answerFingerprints or answerCaSecretArn context`;
+
+/**
+ * The answers' trust for this run, or undefined with one warning. A trust configured but
+ * unreadable (the CA secret) fails the run: no answer is taken without the trust it was given.
+ */
+async function loadAnswerTrust(deps: PullDependencies): Promise<AnswerTrust | undefined> {
+  let trust: AnswerTrust | undefined;
+  try {
+    trust = await deps.answerTrust?.();
+  } catch (error) {
+    deps.log.error("the answers' trust could not be read: nothing pulled", describeError(error));
+    throw error;
+  }
+  if (trust === undefined) deps.log.warn(ANSWER_TRUST_MISSING, { signatureTrust: 'none' });
+  return trust;
 }
 
 // The certificate's days left, every run, so the expiry alarm does not wait for a send. A

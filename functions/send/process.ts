@@ -19,12 +19,14 @@ import {
   type DeclarationSource,
   type SendEvent,
 } from '../../shared/send';
+import { operationOfOutboxKey } from '../../shared/operations';
 import type { SigningMaterial } from '../../shared/signing';
 import { summarizeCertificate } from '../../shared/signing/material';
 import type { RetryOptions, TransportConnector } from '../../shared/transport';
 import type { SendConfig } from '../config/environment';
 import { METRIC_NAMES } from '../config/names';
 import { describeError, MetricUnit, type Log, type MetricSink } from '../observability';
+import { cancelFromOutbox, resendOrderFor } from './operations';
 import { objectsOfMessage, type ObjectRef } from './s3-event';
 
 /** The ports and settings the send function runs with. */
@@ -90,22 +92,35 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boole
       deps.log.warn('ignored: object of another bucket', { bucket: ref.bucket });
       return true;
     }
-    const declaration = declarationFromOutboxKey(ref.key, {
-      prefix: deps.config.outboxPrefix,
-      sender: deps.config.sender,
-    });
-    if (declaration === undefined) {
+    const operation = operationOfOutboxKey(ref.key, deps.config.outboxPrefix);
+    if (operation?.kind === 'cancel') return await cancelFromOutbox(object, operation, deps, now());
+    const declaration =
+      operation === undefined
+        ? declarationFromOutboxKey(ref.key, {
+            prefix: deps.config.outboxPrefix,
+            sender: deps.config.sender,
+          })
+        : undefined;
+    if (operation === undefined && declaration === undefined) {
       deps.log.info('ignored: not a declaration (a folder key)');
       return true;
     }
     const source = await deps.openSource(ref);
+    // A resend (`resend/<set>/<file>`): the first set's naming and the link, or refused.
+    const order =
+      operation === undefined
+        ? undefined
+        : await resendOrderFor(object, operation, source.identity, deps, now());
+    const naming = order?.declaration ?? declaration;
+    if (naming === undefined) return true;
     const material = await deps.signingMaterial();
     const { daysLeft } = summarizeCertificate(material.certificate, now());
     deps.metrics.addMetric(METRIC_NAMES.certificateDaysLeft, MetricUnit.Count, daysLeft);
     const result = await sendDeclaration(
       {
         source,
-        declaration,
+        declaration: naming,
+        ...(order === undefined ? {} : { resendOf: order.resendOf }),
         plan: {
           ...(deps.config.signTest ? { signFor: { T: true, S: true } } : {}),
           ...(deps.tuning?.partSize === undefined ? {} : { partSize: deps.tuning.partSize }),

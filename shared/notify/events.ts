@@ -18,8 +18,11 @@ export const EVENT_TYPES = {
   refused: 'declaration.refused',
   /** An answer that matches no declaration of the ledger: kept, reported. */
   orphan: 'response.orphan',
-  /** A response whose FS does not verify, or that came without one: kept, reported. */
-  signatureProblem: 'response.signature-problem',
+  /**
+   * A response whose FS does not verify, came without one, or (with a trust configured) was
+   * made by a signer the trust does not accept: kept, reported; with a trust, not applied.
+   */
+  signatureInvalid: 'response.signature-invalid',
   /** A response that could not be read (not well-formed XML): kept, reported. */
   malformed: 'response.malformed',
   /**
@@ -29,6 +32,19 @@ export const EVENT_TYPES = {
   unpackProblem: 'response.unpack-problem',
   /** A file in a response folder whose name is outside the grammar: left, reported. */
   foreignFile: 'response.foreign-file',
+  /**
+   * The watchdog: a launched declaration has no ACRF after the allowed minutes, or an
+   * acknowledged one of a notifying application no notification after the allowed hours.
+   * Raised once per wait.
+   */
+  overdue: 'declaration.overdue',
+  /** An operator cancelled a set before its GO (its TD sent, or nothing was uploaded). */
+  cancelled: 'declaration.cancelled',
+  /**
+   * An operator's cancel or resend was refused (launched already, not refused, already resent,
+   * another channel's...): nothing sent, the reason in the message.
+   */
+  operationRefused: 'operation.refused',
 } as const;
 
 /** One of the event names. */
@@ -58,6 +74,12 @@ export interface TransferEvent {
   anomalyCount?: number;
   /** For a notification: its first anomalies, each ErrorID with what, where and the value. */
   anomalies?: ErrorInWords[];
+  /** For an overdue declaration: the answer it waits for, since when, and how late it is. */
+  waitingFor?: 'acknowledgement' | 'notification';
+  /** When the wait started (the GO, or the ACRF), ISO 8601 UTC. */
+  since?: string;
+  /** Whole minutes past the allowed wait. */
+  lateByMinutes?: number;
   /** The response set the event comes from. */
   response?: string;
   /** Where the stored files are (paths or URLs). */

@@ -14,7 +14,7 @@ import {
 } from '../ledger';
 import { buildDeclarationName } from '../names';
 import type { TransportConnector } from '../transport';
-import { CancelNothingError, CancelTooLateError } from './errors';
+import { CancelNothingError, CancelTooLateError, OtherChannelError } from './errors';
 
 /** What a cancel did. */
 export interface CancelResult {
@@ -32,8 +32,9 @@ export function tdNameOf(record: Pick<DeclarationRecord, 'key' | 'nparts'>): str
 }
 
 /**
- * Cancels set `id`: refuses one whose GO went out (CancelTooLateError) or that failed
- * (CancelNothingError), and one a run is sending under a running lease (SendInProgressError,
+ * Cancels set `id` through `context.channel` (the connector's; undefined for an unnamed one):
+ * refuses a set of another channel (OtherChannelError: its TD would go out with the wrong
+ * account), one whose GO went out (CancelTooLateError) or that failed (CancelNothingError), and one a run is sending under a running lease (SendInProgressError,
  * from the ledger); otherwise records it `cancelled` and puts its empty TD in the upload folder,
  * unless it was only `planned` (nothing of it uploaded). A set already cancelled gets its TD
  * again. Throws DeclarationNotFoundError for an unknown id, and the transport's error when the
@@ -41,10 +42,13 @@ export function tdNameOf(record: Pick<DeclarationRecord, 'key' | 'nparts'>): str
  */
 export async function cancelDeclaration(
   id: string,
-  context: { ledger: Ledger; connector: TransportConnector },
+  context: { ledger: Ledger; connector: TransportConnector; channel?: string },
 ): Promise<CancelResult> {
   const current = await context.ledger.get(id);
   if (current === undefined) throw new DeclarationNotFoundError(id);
+  if (current.channel !== context.channel) {
+    throw new OtherChannelError(current, 'cancel', context.channel);
+  }
   if (STATE_STAGES[current.state] === 'committed') throw new CancelTooLateError(current);
   if (current.state === 'failed') throw new CancelNothingError(current);
   const repeated = current.state === 'cancelled';

@@ -45,6 +45,23 @@ export class CancelNothingError extends OperationRefusedError {
   }
 }
 
+/**
+ * A cancel or resend asked through another channel than the set's: its TD or its new set would
+ * go out with another account's credentials.
+ */
+export class OtherChannelError extends OperationRefusedError {
+  constructor(record: DeclarationRecord, operation: 'cancel' | 'resend', channel?: string) {
+    super(
+      record,
+      operation,
+      `it was sent through ${record.channel ? `channel ${record.channel}` : 'no named channel'}, ` +
+        `not ${channel ? `channel ${channel}` : 'without one'}: ${operation} it ` +
+        `${record.channel ? `with --channel ${record.channel}` : 'without --channel'}`,
+      'OTHER_CHANNEL',
+    );
+  }
+}
+
 /** A resend of a set that was not refused by the transfer point. */
 export class ResendRefusedError extends OperationRefusedError {
   constructor(record: DeclarationRecord, why: string) {

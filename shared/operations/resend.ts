@@ -6,7 +6,7 @@
  */
 import { DeclarationNotFoundError, type DeclarationRecord, type Ledger } from '../ledger';
 import type { SendRequest } from '../send/send-types';
-import { ResendRefusedError, ResendSourceError } from './errors';
+import { OtherChannelError, ResendRefusedError, ResendSourceError } from './errors';
 
 /** What a resend sends: the first set's source, under the same application, sender and env. */
 export interface ResendPlan {
@@ -30,21 +30,20 @@ const WHY_NOT: Partial<Record<DeclarationRecord['state'], string>> = {
 };
 
 /**
- * Plans the resend of set `id`: throws DeclarationNotFoundError for an unknown id,
- * ResendRefusedError for a set that was not rejected or refused or that was already resent (the
- * newest of the chain is the one to resend), ResendSourceError for a source that is not a file.
+ * Plans the resend of set `id` from its own source file (the CLI), through `channel` (undefined
+ * for an unnamed one): throws as checkResendable, OtherChannelError for a set of another
+ * channel, and ResendSourceError for a source that is not a file.
  */
-export async function planResend(ledger: Ledger, id: string): Promise<ResendPlan> {
-  const first = await ledger.get(id);
-  if (first === undefined) throw new DeclarationNotFoundError(id);
-  const why = WHY_NOT[first.state];
-  if (why !== undefined) throw new ResendRefusedError(first, why);
-  const later = (await ledger.list()).find((record) => record.resendOf === id);
-  if (later !== undefined) {
-    throw new ResendRefusedError(
-      first,
-      `it was already resent as ${later.id} (state ${later.state}): resend that one if it was refused too`,
-    );
+export async function planResend(
+  ledger: Ledger,
+  id: string,
+  channel?: string,
+): Promise<ResendPlan> {
+  const first = await checkResendable(ledger, id);
+  // A set sent through a channel is resent through it; one sent with bare flags (perhaps with
+  // the wrong account, ACRF-108) may be resent through the channel of its sender.
+  if (first.channel !== undefined && first.channel !== channel) {
+    throw new OtherChannelError(first, 'resend', channel);
   }
   if (first.source.kind !== 'file') {
     throw new ResendSourceError(
@@ -62,4 +61,24 @@ export async function planResend(ledger: Ledger, id: string): Promise<ResendPlan
       resendOf: id,
     },
   };
+}
+
+/**
+ * The refused set `id`, checked for a resend wherever its new content comes from: throws
+ * DeclarationNotFoundError for an unknown id, ResendRefusedError for a set that was not
+ * rejected or refused or that was already resent (the newest of the chain is the one to resend).
+ */
+export async function checkResendable(ledger: Ledger, id: string): Promise<DeclarationRecord> {
+  const first = await ledger.get(id);
+  if (first === undefined) throw new DeclarationNotFoundError(id);
+  const why = WHY_NOT[first.state];
+  if (why !== undefined) throw new ResendRefusedError(first, why);
+  const later = (await ledger.list()).find((record) => record.resendOf === id);
+  if (later !== undefined) {
+    throw new ResendRefusedError(
+      first,
+      `it was already resent as ${later.id} (state ${later.state}): resend that one if it was refused too`,
+    );
+  }
+  return first;
 }

@@ -15,6 +15,15 @@ export class RunInProgressError extends OnssTransferError {
 export const PULL_RUN_LEASE = 'pull';
 
 /**
+ * The run lease of a pull of `channel`'s account (`pull-<channel>`), PULL_RUN_LEASE without
+ * one: each account's pull runs on its own, one channel's slow or failing run never holding up
+ * another's.
+ */
+export function pullRunLease(channel?: string): string {
+  return channel === undefined ? PULL_RUN_LEASE : `${PULL_RUN_LEASE}-${channel}`;
+}
+
+/**
  * Runs `work` while holding the ledger's run lease `name`, then releases it, whatever `work`
  * did. Throws RunInProgressError, without calling `work`, while another owner holds it.
  * `leaseMs` must outlast the longest run (a Lambda's timeout): a run that dies keeps the lease

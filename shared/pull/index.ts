@@ -20,4 +20,4 @@ export {
   StoreMismatchError,
   UnpackLimitError,
 } from './errors';
-export { PULL_RUN_LEASE, RunInProgressError, runExclusively } from './exclusive';
+export { PULL_RUN_LEASE, pullRunLease, RunInProgressError, runExclusively } from './exclusive';

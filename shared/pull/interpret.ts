@@ -1,5 +1,4 @@
 import type { Readable } from 'node:stream';
-import { buffer } from 'node:stream/consumers';
 import {
   MAX_ANOMALY_FIELD_LENGTH,
   MAX_RECORDED_ANOMALIES,
@@ -22,8 +21,9 @@ import {
   type NotificationForm,
   type ResponseDocument,
 } from '../responses';
-import { hashStream, MAX_FS_BYTES, verifyDetached } from '../signing';
+import type { AnswerTrust, TrustedSigner } from '../signing';
 import type { ObjectStore } from '../store';
+import { checkResponseSignatures } from './answer-signature';
 import { openJoined, unpackResponse, type UnpackLimits, type UnpackResult } from './unpack';
 
 /** What reading a stored response set found and did. */
@@ -36,12 +36,26 @@ export interface Interpretation {
   orphans: number;
   /** For a compressed (CO) set: what unpacking it did, and the keys of what it stored. */
   unpacked?: UnpackResult;
+  /** With a trust: the signer it accepted (absent without a trust, or when none was). */
+  signer?: TrustedSigner;
+  /**
+   * True when the answer was read but not applied: a trust is configured and its signature is
+   * invalid or missing, so no declaration was tied to it or moved.
+   */
+  withheld?: true;
 }
 
 /** Options of interpretResponse. */
 export interface InterpretOptions {
   /** Caps on unpacking a compressed (CO) response; merged over UNPACK_DEFAULTS. */
   unpack?: Partial<UnpackLimits>;
+  /**
+   * Whose signatures are the transfer point's. Given, an answer whose FS is invalid, missing or
+   * by a signer the trust does not accept is kept and raised but not applied. Absent, any
+   * signer whose signature verifies is taken, and an answer with a bad or missing FS is
+   * applied all the same (and raised).
+   */
+  trust?: AnswerTrust;
 }
 
 interface Context {
@@ -79,41 +93,19 @@ function unpackMessage(id: string, unpacked: UnpackResult): string {
   return `compressed response ${id} (${unpacked.format}) ${unpacked.outcome}: ${listed}${more}; the original is kept`;
 }
 
-async function checkSignature(
-  store: ObjectStore,
-  record: ResponseRecord,
-): Promise<{ signature: Interpretation['signature']; detail?: string }> {
-  const data = record.files.filter((f) => f.role === 'data');
-  const signatures = record.files.filter((f) => f.role === 'signature');
-  if (signatures.length === 0)
-    return { signature: 'missing', detail: 'the set came without an FS' };
-  for (const [index, fs] of signatures.entries()) {
-    const part = data[index];
-    if (part === undefined || fs.size > MAX_FS_BYTES) {
-      return { signature: 'invalid', detail: `${fs.name} matches no data part or is too large` };
-    }
-    try {
-      const content = await buffer(await store.open(fs.storeKey));
-      await verifyDetached(content, async (algorithm) =>
-        hashStream(await store.open(part.storeKey), algorithm),
-      );
-    } catch (error) {
-      return { signature: 'invalid', detail: `${fs.name}: ${(error as Error).message}` };
-    }
-  }
-  return { signature: 'valid' };
-}
-
 /**
  * Reads a stored response set: unpacks a compressed (CO) one beside it (see
- * unpack.ts), checks its FS signature (streamed from the store), parses it
+ * unpack.ts), checks its FS signatures (streamed from the store; see
+ * answer-signature.ts) and, with `options.trust`, their signer, parses it
  * (ACRF, NOTIFICATION; from the unpacked file for a CO; others are kept as
  * they are), ties each form to its declaration by the file name it answers
  * and then by ticket, moves the declaration's state, and raises one event
  * per change. A bad or missing signature, a malformed document, an archive
  * that does not unpack or an answer that matches nothing is recorded and
- * raised, never a reason to lose the data. Every event's `files` lists the
- * stored originals and what was unpacked from them.
+ * raised, never a reason to lose the data. With a trust, an answer whose
+ * signature is not valid (`response.signature-invalid`) is recorded but not
+ * applied: no declaration is tied to it or moved. Every event's `files` lists
+ * the stored originals and what was unpacked from them.
  */
 export async function interpretResponse(
   record: ResponseRecord,
@@ -138,14 +130,23 @@ export async function interpretResponse(
       message: unpackMessage(record.id, unpacked),
     });
   }
-  const { signature, detail } = await checkSignature(store, record);
+  const { signature, detail, signer } = await checkResponseSignatures(
+    store,
+    record,
+    options.trust,
+    context.now?.() ?? new Date(),
+  );
+  // Without a trust the signature proves nothing of its origin, so it does not gate the answer.
+  const withheld = options.trust !== undefined && signature !== 'valid';
   if (signature !== 'valid') {
     await context.notifier.notify({
-      type: EVENT_TYPES.signatureProblem,
+      type: EVENT_TYPES.signatureInvalid,
       at: at(),
       response: record.id,
       files,
-      message: `response ${record.id}: signature ${signature}${detail ? ` (${detail})` : ''}; kept`,
+      message:
+        `response ${record.id}: signature ${signature}${detail ? ` (${detail})` : ''}; kept` +
+        (withheld ? ', not applied: no declaration moved' : ''),
     });
   }
   let document: ResponseDocument | undefined;
@@ -172,7 +173,7 @@ export async function interpretResponse(
   let orphans = 0;
   let declarationId: string | undefined;
   const forms: Array<AcrfForm | NotificationForm> =
-    document && document.kind !== 'other' ? document.forms : [];
+    document && document.kind !== 'other' && !withheld ? document.forms : [];
   for (const form of forms) {
     const event =
       document?.kind === 'acrf'
@@ -205,7 +206,15 @@ export async function interpretResponse(
     orphan: orphans > 0,
     ...(declarationId ? { declarationId } : {}),
   });
-  return { kind, signature, changes, orphans, ...(unpacked ? { unpacked } : {}) };
+  return {
+    kind,
+    signature,
+    changes,
+    orphans,
+    ...(unpacked ? { unpacked } : {}),
+    ...(signer ? { signer } : {}),
+    ...(withheld ? { withheld } : {}),
+  };
 }
 
 function ticketOf(form: AcrfForm | NotificationForm): string | undefined {

@@ -1,6 +1,12 @@
 import { ENVIRONMENTS, type Environment, type ResponseFolder } from '../names';
-import type { Ledger, ResponseFile, ResponseRecord } from '../ledger';
+import {
+  qualifyResponseSetId,
+  type Ledger,
+  type ResponseFile,
+  type ResponseRecord,
+} from '../ledger';
 import type { Notifier } from '../notify';
+import { answerTrustKind, type AnswerTrust, type AnswerTrustKind } from '../signing';
 import type { ObjectStore } from '../store';
 import type { Transport, TransportConnector } from '../transport';
 import { copyToStore } from './download';
@@ -22,6 +28,19 @@ export interface PullRequest {
   copyForeign?: boolean;
   /** Caps on unpacking compressed (CO) answers; default UNPACK_DEFAULTS (100 entries, 1 GiB). */
   unpack?: Partial<UnpackLimits>;
+  /**
+   * Whose signatures are the transfer point's (see `makeAnswerTrust`). Given, an answer whose
+   * FS is invalid, missing or by another signer is kept and raised but moves no declaration.
+   * Absent, any signer is taken: the report says so (`signatureTrust: 'none'`) and the caller
+   * warns once per run (NO_ANSWER_TRUST_WARNING).
+   */
+  answerTrust?: AnswerTrust;
+  /**
+   * The channel whose account is pulled: its answers are recorded under `<channel>/<set id>`
+   * and stored under `responses/<channel>/`, since another account's answers may carry the
+   * same names. Absent for a deployment of one unnamed channel.
+   */
+  channel?: string;
 }
 
 /** The ports the pull runs with. */
@@ -57,6 +76,8 @@ export interface PullReport {
   foreign: string[];
   /** Sets that failed this run (kept on the server, retried next run), with the reason. */
   failed: Array<{ id: string; code: string; message: string }>;
+  /** The trust the answers' signers were held to; `none`: any signer was taken. */
+  signatureTrust: AnswerTrustKind;
 }
 
 function filesOf(
@@ -80,7 +101,9 @@ function filesOf(
  * finished (read if it was not, then deleted). A compressed (CO) answer is
  * kept as it came and, when it is zip or gzip, unpacked beside it before it
  * is read; an archive that does not unpack is raised, and the set is deleted
- * all the same once its original is stored.
+ * all the same once its original is stored. With `request.answerTrust`, an
+ * answer whose signature is not valid is stored, recorded and raised, and
+ * deleted from the server, but moves no declaration.
  *
  * @throws PullOptionsError when `request.unpack` holds a limit that is not a positive whole number
  */
@@ -89,7 +112,13 @@ export async function pullResponses(
   context: PullContext,
 ): Promise<PullReport> {
   const unpack = resolveUnpackLimits(request.unpack); // checked before connecting
-  const report: PullReport = { sets: [], incomplete: [], foreign: [], failed: [] };
+  const report: PullReport = {
+    sets: [],
+    incomplete: [],
+    foreign: [],
+    failed: [],
+    signatureTrust: answerTrustKind(request.answerTrust),
+  };
   const transport = await context.connector.connect();
   try {
     for (const env of request.environments) {
@@ -152,7 +181,8 @@ async function pullFolder(
     });
   }
   for (const set of sets) {
-    const known = await context.ledger.getResponse(set.id);
+    const id = qualifyResponseSetId(request.channel, set.id);
+    const known = await context.ledger.getResponse(id);
     if (!set.complete && known === undefined) {
       report.incomplete.push(`${folder}/${set.id}`);
       continue;
@@ -160,7 +190,7 @@ async function pullFolder(
     try {
       report.sets.push(await takeSet(set, folder, known, request, context, transport));
     } catch (error) {
-      report.failed.push(failureOf(set.id, error));
+      report.failed.push(failureOf(id, error));
     }
   }
 }
@@ -174,6 +204,7 @@ async function takeSet(
   transport: Transport,
 ): Promise<PulledSet> {
   const { ledger, store } = context;
+  const id = qualifyResponseSetId(request.channel, set.id);
   // A set recorded as deleted had every file removed: files of its name now are new ones.
   if (known?.state === 'deleted') throw new ResponseNameReusedError(folder, set.id);
   let record = known;
@@ -181,7 +212,7 @@ async function takeSet(
   if (record === undefined) {
     const files: ResponseFile[] = [];
     for (const { file, role } of filesOf(set)) {
-      const key = responseKey(set.env, file.parsed.date, set.type, file.name);
+      const key = responseKey(set.env, file.parsed.date, set.type, file.name, request.channel);
       const copied = await copyToStore(
         transport,
         store,
@@ -199,7 +230,7 @@ async function takeSet(
       });
     }
     ({ record } = await ledger.recordResponse({
-      id: set.id,
+      id,
       env: set.env,
       folder,
       type: set.type,
@@ -214,12 +245,13 @@ async function takeSet(
     // Read and tie the answer before deleting it: if this fails, the next run reads it again.
     interpretation = await interpretResponse(record, context, {
       ...(request.unpack ? { unpack: request.unpack } : {}),
+      ...(request.answerTrust ? { trust: request.answerTrust } : {}),
     });
   }
   await deleteFromServer(set, folder, record, transport);
-  if (record.state !== 'deleted') await ledger.updateResponse(set.id, { state: 'deleted' });
+  if (record.state !== 'deleted') await ledger.updateResponse(id, { state: 'deleted' });
   return {
-    id: set.id,
+    id,
     folder,
     stored,
     deleted: true,

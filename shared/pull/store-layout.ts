@@ -1,12 +1,19 @@
 import type { Environment } from '../names';
 
 /**
- * Where a pulled file is kept: `responses/<env>/<date>/<type>/<server name>`.
- * By environment first (production answers apart from tests), then by the
- * answer's date and type, with the server's own name kept.
+ * Where a pulled file is kept: `responses/<env>/<date>/<type>/<server name>`, or
+ * `responses/<channel>/<env>/...` for a named channel's account. By environment first
+ * (production answers apart from tests), then by the answer's date and type, with the server's
+ * own name kept.
  */
-export function responseKey(env: Environment, date: string, type: string, name: string): string {
-  return `responses/${env}/${date}/${type}/${name}`;
+export function responseKey(
+  env: Environment,
+  date: string,
+  type: string,
+  name: string,
+  channel?: string,
+): string {
+  return `responses/${channel === undefined ? '' : `${channel}/`}${env}/${date}/${type}/${name}`;
 }
 
 /** Where a file with a name outside the grammar is copied when asked: never deleted. */

@@ -33,7 +33,10 @@ export async function resolveKey(
   return { app, sender, date, seq: await ledger.nextSequence(sender, date, env), env };
 }
 
-/** Whether a request sends on purpose what the ledger counts as sent: `resend`, or a resend link. */
+/**
+ * Whether a request sends on purpose what was sent before: `resend`, or a resend link (a new
+ * sequence for its source, the same content allowed again).
+ */
 export function isResend(request: Pick<SendRequest, 'resend' | 'resendOf'>): boolean {
   return request.resend === true || request.resendOf !== undefined;
 }

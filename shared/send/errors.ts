@@ -37,6 +37,17 @@ export class EarlierFailureError extends SendError {
   }
 }
 
+/** A declaration of another sender than its channel's: the transfer point would refuse it. */
+export class ChannelSenderError extends SendError {
+  constructor(sender: string, channel: { name: string; sender: string }) {
+    super(
+      `the declaration is for sender ${sender}, but channel ${channel.name} files for sender ` +
+        `${channel.sender} (ACRF-108: the sender must be the one of the account's folder)`,
+      { code: 'ACRF-108' },
+    );
+  }
+}
+
 /** A file on the server does not have the size that was sent. */
 export class RemoteSizeMismatchError extends SendError {
   constructor(name: string, expected: number, actual: number | undefined) {

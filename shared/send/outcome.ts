@@ -10,7 +10,8 @@ import { SequenceExhaustedError } from '../ledger/errors';
 import { FileRuleError, NameRuleError, SetRuleError } from '../names/errors';
 import type { Notifier, TransferEvent } from '../notify/events';
 import { EVENT_TYPES } from '../notify/events';
-import { DuplicateContentError, EarlierFailureError } from './errors';
+import { ChannelSenderError, DuplicateContentError, EarlierFailureError } from './errors';
+import { OutboxOperationKeyError } from '../operations/outbox-operations';
 import { OutboxKeyError } from './outbox-key';
 import type { SendResult } from './send-types';
 import { SourceChangedError } from './source';
@@ -39,6 +40,8 @@ const REFUSALS = [
   SequenceExhaustedError,
   SourceChangedError,
   OutboxKeyError,
+  OutboxOperationKeyError,
+  ChannelSenderError,
 ];
 
 /** What the failed run itself reported, beside its error. */

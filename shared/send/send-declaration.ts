@@ -8,7 +8,7 @@ import type { ClaimResult, DeclarationRecord, Ledger, SentFile } from '../ledger
 import { DuplicateSourceError, LeaseLostError } from '../ledger';
 import { DEFAULT_RETRY_OPTIONS, type Transport, type TransportConnector } from '../transport';
 import { isResend, planFromRecord, plannedFiles, requireMaterial, resolveKey } from './claim-plan';
-import { DuplicateContentError } from './errors';
+import { ChannelSenderError, DuplicateContentError } from './errors';
 import { finishLaunch, markLaunched, putGo, takeLaunchLease } from './launch';
 import { planDeclaration, type SendPlan } from './plan';
 import { abandon, confirmSet, retireOlderVersions } from './set-files';
@@ -42,6 +42,10 @@ export async function sendDeclaration(
   const now = context.now ?? (() => new Date());
   const emit = context.onEvent ?? (() => undefined);
   const { ledger } = context;
+  const { channel } = request;
+  if (channel !== undefined && request.declaration.sender !== channel.sender) {
+    throw new ChannelSenderError(request.declaration.sender, channel);
+  }
   const key = await resolveKey(request, ledger, now());
   const plan = planDeclaration(request.source.size, key, request.plan);
   requireMaterial(plan, context, now());
@@ -60,8 +64,12 @@ export async function sendDeclaration(
           source: request.source.identity,
           files: plannedFiles(plan),
           ...(request.resendOf === undefined ? {} : { resendOf: request.resendOf }),
+          ...(channel === undefined ? {} : { channel: channel.name }),
         },
-        { owner, resend: isResend(request) },
+        // Only an explicit `resend` sends a source the ledger counts as sent again: a resend link
+        // alone (a new object put under resend/) is a new source, and its repeated delivery must
+        // stay refused as a duplicate.
+        { owner, resend: request.resend ?? false },
       );
     } catch (error) {
       // A run that died while launching left the set `launching`: finish it, GO at most once.

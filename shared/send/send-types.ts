@@ -28,9 +28,16 @@ export interface SendRequest {
   resend?: boolean;
   /**
    * The set key of the refused declaration this send files again (`onss-transfer resend`):
-   * recorded on the new set as `resendOf`. Implies `resend`.
+   * recorded on the new set as `resendOf`. The same bytes may then be launched again (no
+   * DUPLICATE_CONTENT), but the source itself is sent once unless `resend` is given too.
    */
   resendOf?: string;
+  /**
+   * The channel the declaration goes through: its name is recorded on the set, and a
+   * declaration of another sender than the channel's is refused before anything is sent
+   * (ChannelSenderError, ACRF-108: the transfer point takes only the account's own sender).
+   */
+  channel?: { name: string; sender: string };
   /**
    * Refuse (EarlierFailureError) a source whose latest set failed, rather than claim a new set
    * under a new name. A queue-driven sender sets it: a repeated delivery of a refused source is

@@ -146,6 +146,8 @@ export interface ParsedSignature {
   signingTime?: Date;
   /** DER of the certificate named by the signer identifier. */
   signerCertificateDer: Buffer;
+  /** DER of every certificate the signature carries, the signer's first, then the others. */
+  certificatesDer: Buffer[];
   /** True when the signature carries the content (not detached). */
   hasContent: boolean;
 }
@@ -193,6 +195,9 @@ export function parseDetachedSignature(der: Buffer): ParsedSignature {
       cert.serialNumber.isEqual(sid.serialNumber),
   );
   if (certificate === undefined) throw new SignerCertificateMissing();
+  const others = (signedData.certificates ?? []).filter(
+    (cert): cert is pkijs.Certificate => cert instanceof pkijs.Certificate && cert !== certificate,
+  );
   // The signature covers the attributes encoded as a SET (tag 0x31), not as [0].
   const signedAttributesDer = Buffer.from(attrs.encodedValue);
   signedAttributesDer[0] = 0x31;
@@ -204,6 +209,9 @@ export function parseDetachedSignature(der: Buffer): ParsedSignature {
     signature: Buffer.from(signerInfo.signature.valueBlock.valueHexView),
     ...(signingTime ? { signingTime } : {}),
     signerCertificateDer: Buffer.from(certificate.toSchema().toBER(false)),
+    certificatesDer: [certificate, ...others].map((cert) =>
+      Buffer.from(cert.toSchema().toBER(false)),
+    ),
     hasContent: signedData.encapContentInfo.eContent !== undefined,
   };
 }

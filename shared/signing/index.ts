@@ -8,3 +8,5 @@ export type { ParsedSignature } from './cms';
 export * from './sign';
 export * from './verify';
 export * from './self-signed';
+export * from './fingerprint';
+export * from './answer-trust';

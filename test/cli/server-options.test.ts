@@ -73,6 +73,7 @@ describe('send and pull over explicit FTPS', () => {
         '--dest',
         join(dir, 'answers'),
         ...server('--protocol', 'ftps', '--ca-file', caFile),
+        ...['--answer-fingerprint', sim.certificateFingerprint],
       ],
       env,
     );
@@ -96,6 +97,7 @@ describe('send and pull over explicit FTPS', () => {
         '--dest',
         join(dir, 'answers'),
         ...server('--protocol', 'ftps', '--insecure'),
+        ...['--answer-fingerprint', sim.certificateFingerprint],
       ],
       env,
     );

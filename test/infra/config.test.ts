@@ -47,6 +47,13 @@ describe('parseConfig', () => {
       responseRetentionDays: 1830,
       alarmEmail: undefined,
       signTest: false,
+      answerFingerprints: [],
+      answerCaSecretArn: undefined,
+      overdue: {
+        acknowledgementMinutes: 60,
+        notificationHours: 24,
+        notifyingApplications: ['DMFA'],
+      },
       placeholders: [CONTEXT_KEYS.sender, CONTEXT_KEYS.host],
     });
   });
@@ -87,6 +94,20 @@ describe('parseConfig', () => {
       alarmEmail: 'ops@example.be',
       signTest: true,
       placeholders: [],
+    });
+  });
+
+  it("reads the watchdog's waits and notifying applications", () => {
+    expect(
+      parse({
+        overdueAckMinutes: '30',
+        overdueNotificationHours: 72,
+        overdueNotifyingApps: ' DMFA , DRS1 ',
+      }).overdue,
+    ).toEqual({
+      acknowledgementMinutes: 30,
+      notificationHours: 72,
+      notifyingApplications: ['DMFA', 'DRS1'],
     });
   });
 
@@ -160,6 +181,32 @@ describe('parseConfig', () => {
       key: 'responseRetentionDays',
     },
     { title: 'a bad e-mail', context: { alarmEmail: 'ops' }, key: 'alarmEmail' },
+    { title: 'a zero ACRF wait', context: { overdueAckMinutes: '0' }, key: 'overdueAckMinutes' },
+    {
+      title: 'an ACRF wait over a week',
+      context: { overdueAckMinutes: 10_081 },
+      key: 'overdueAckMinutes',
+    },
+    {
+      title: 'a fractional notification wait',
+      context: { overdueNotificationHours: '1.5' },
+      key: 'overdueNotificationHours',
+    },
+    {
+      title: 'a notification wait over 90 days',
+      context: { overdueNotificationHours: '2161' },
+      key: 'overdueNotificationHours',
+    },
+    {
+      title: 'a notifying application that is no code',
+      context: { overdueNotifyingApps: 'DMFA,dimona' },
+      key: 'overdueNotifyingApps',
+    },
+    {
+      title: 'a notifying application twice',
+      context: { overdueNotifyingApps: 'DMFA,DMFA' },
+      key: 'overdueNotifyingApps',
+    },
     { title: 'an object value', context: { host: { name: 'x' } }, key: 'host' },
   ])('rejects $title, naming the key', ({ context, key }) => {
     // Act

@@ -194,6 +194,9 @@ describe('OnssTransfer stack, default context', () => {
           [ENV_NAMES.environments]: 'R,T',
           [ENV_NAMES.eventBus]: ref('AWS::Events::EventBus', 'EventBus'),
           [ENV_NAMES.topicArn]: ref('AWS::SNS::Topic', 'Topic'),
+          [ENV_NAMES.overdueAckMinutes]: '60',
+          [ENV_NAMES.overdueNotificationHours]: '24',
+          [ENV_NAMES.overdueNotifyingApps]: 'DMFA',
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           NODE_OPTIONS: '--enable-source-maps',
@@ -481,7 +484,7 @@ describe('OnssTransfer stack, default context', () => {
   });
 
   describe('monitoring', () => {
-    it('raises five alarms, each to the topic on alarm and back to OK', () => {
+    it('raises six alarms, each to the topic on alarm and back to OK', () => {
       // Prepare
       const [topicId] = only(template, 'AWS::SNS::Topic');
       const alarms = Object.values(
@@ -489,7 +492,7 @@ describe('OnssTransfer stack, default context', () => {
       );
 
       // Assess
-      expect(alarms).toHaveLength(5);
+      expect(alarms).toHaveLength(6);
       for (const alarm of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
         expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
@@ -530,6 +533,22 @@ describe('OnssTransfer stack, default context', () => {
       });
     });
 
+    it('alarms when a declaration became overdue in the last pull period', () => {
+      const [, alarm] = only(template, 'AWS::CloudWatch::Alarm', 'MonitoringDeclarationsOverdue');
+      expect(alarm.Properties).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC_NAMES.overdue,
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+        Statistic: 'Sum',
+        Period: 15 * 60,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      expect(METRIC_NAMES.overdue).toBe('OverdueDeclarations');
+    });
+
     it('alarms when the certificate has less than 30 days left', () => {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         Namespace: METRICS_NAMESPACE,
@@ -552,6 +571,7 @@ describe('OnssTransfer stack, default context', () => {
         METRIC_NAMES.bytesSent,
         METRIC_NAMES.answers,
         METRIC_NAMES.certificateDaysLeft,
+        METRIC_NAMES.overdue,
         'ApproximateNumberOfMessagesVisible',
       ]) {
         expect(body).toContain(name);
@@ -714,6 +734,9 @@ describe('OnssTransfer stack, existing Elastic IP and secrets', () => {
         responsesPrefix: 'answers/',
         responseRetentionDays: '400',
         alarmEmail: 'ops@example.be',
+        overdueAckMinutes: '90',
+        overdueNotificationHours: 48,
+        overdueNotifyingApps: 'DMFA, DMPP',
       },
     });
     template = Template.fromStack(stack);
@@ -760,9 +783,16 @@ describe('OnssTransfer stack, existing Elastic IP and secrets', () => {
         [ENV_NAMES.environments]: 'T',
         [ENV_NAMES.outboxPrefix]: 'to-send/',
         [ENV_NAMES.responsesPrefix]: 'answers/',
+        [ENV_NAMES.overdueAckMinutes]: '90',
+        [ENV_NAMES.overdueNotificationHours]: '48',
+        [ENV_NAMES.overdueNotifyingApps]: 'DMFA,DMPP',
       },
     });
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(5 minutes)' });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: METRIC_NAMES.overdue,
+      Period: 5 * 60,
+    });
     template.hasResourceProperties('AWS::S3::Bucket', {
       LifecycleConfiguration: {
         Rules: Match.arrayWith([Match.objectLike({ Prefix: 'answers/', ExpirationInDays: 400 })]),
@@ -800,6 +830,10 @@ describe('OnssTransfer stack, slowest pull rate', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: METRIC_NAMES.pullSuccess,
       Period: 24 * 3600,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: METRIC_NAMES.overdue,
+      Period: 12 * 3600,
     });
   });
 });

@@ -2,6 +2,8 @@ import { createMemoryLedger, type Ledger } from '../../shared/ledger';
 import {
   CancelNothingError,
   cancelDeclaration,
+  operationOfOutboxKey,
+  OutboxOperationKeyError,
   planResend,
   ResendRefusedError,
   ResendSourceError,
@@ -46,6 +48,7 @@ describe('cancelDeclaration', () => {
     const files = new Map<string, Buffer>();
     const down: TransportConnector = {
       connect: () => Promise.reject(new Error('connection refused')),
+      describe: () => 'ftp://down@127.0.0.1:21',
     };
 
     // Act
@@ -137,5 +140,31 @@ describe('planResend', () => {
     // Assess
     await expect(outcome).rejects.toBeInstanceOf(ResendRefusedError);
     await expect(outcome).rejects.toThrow(`cannot resend ${record.id} (state ${state})`);
+  });
+});
+
+describe('operationOfOutboxKey', () => {
+  const id = 'DMFA.123456.20261125.00001.R';
+
+  it.each([
+    [`outbox/cancel/${id}`, { kind: 'cancel', declaration: id }],
+    [`outbox/resend/${id}/corrected.xml`, { kind: 'resend', declaration: id }],
+    ['outbox/DMFA/R/q3.xml', undefined],
+    [`outbox/FI.${id}.1.1`, undefined],
+    [`elsewhere/cancel/${id}`, undefined],
+  ])('reads %s', (key, expected) => {
+    expect(operationOfOutboxKey(key, 'outbox/')).toEqual(expected);
+  });
+
+  it.each([
+    [`outbox/cancel/${id}/more`, 'holds more than a set key'],
+    ['outbox/cancel/DMFA.123456', 'does not name a set'],
+    [`outbox/resend/${id}`, 'is not resend/<set key>/<file>'],
+    [`outbox/resend/${id}/`, 'is not resend/<set key>/<file>'],
+    ['outbox/resend/nonsense/file.xml', 'does not name a set'],
+  ])('refuses %s, naming the layout', (key, why) => {
+    const act = () => operationOfOutboxKey(key, 'outbox/');
+    expect(act).toThrow(OutboxOperationKeyError);
+    expect(act).toThrow(why);
   });
 });

@@ -1,3 +1,4 @@
+import { OutboxOperationKeyError } from '../../shared/operations';
 import { ContentRuleError } from '../../shared/content/errors';
 import { createMemoryLedger, LedgerStoreError } from '../../shared/ledger';
 import type { DeclarationRecord } from '../../shared/ledger';
@@ -56,6 +57,7 @@ describe('classifySendFailure', () => {
       new NameAlreadySentError(record, false),
       new SourceChangedError('s3://b/k'),
       new OutboxKeyError('k', 'is odd'),
+      new OutboxOperationKeyError('outbox/cancel/x', 'does not name a set'),
     ];
     for (const error of refusals) expect(classifySendFailure(error)).toBe('refused');
   });
