@@ -5,7 +5,11 @@
  * later (a run still holding the set, the network) comes back with the message.
  */
 import { OnssTransferError } from '../../shared/errors';
-import { DeclarationNotFoundError, SendInProgressError } from '../../shared/ledger';
+import {
+  DeclarationNotFoundError,
+  SendInProgressError,
+  type SourceIdentity,
+} from '../../shared/ledger';
 import { EVENT_TYPES, type TransferEvent } from '../../shared/notify';
 import {
   cancelDeclaration,
@@ -74,7 +78,7 @@ async function refuse(
   return true;
 }
 
-async function checkChannel(id: string, deps: SendDependencies): Promise<void> {
+function checkSender(id: string, deps: SendDependencies): void {
   if (id.split('.')[1] !== deps.config.sender) throw new OtherSenderError(id, deps.config.sender);
 }
 
@@ -90,7 +94,7 @@ export async function cancelFromOutbox(
   at: Date,
 ): Promise<boolean> {
   try {
-    await checkChannel(operation.declaration, deps);
+    checkSender(operation.declaration, deps);
     const result = await cancelDeclaration(operation.declaration, {
       ledger: deps.ledger,
       connector: await deps.connector(),
@@ -133,7 +137,7 @@ export async function cancelFromOutbox(
 export async function resendOrderFor(
   object: string,
   operation: OutboxOperation,
-  identity: Parameters<SendDependencies['ledger']['findBySource']>[0],
+  identity: SourceIdentity,
   deps: SendDependencies,
   at: Date,
 ): Promise<ResendOrder | undefined> {
@@ -143,7 +147,7 @@ export async function resendOrderFor(
     return { declaration: { app, sender, env }, resendOf: earlier.resendOf };
   }
   try {
-    await checkChannel(operation.declaration, deps);
+    checkSender(operation.declaration, deps);
     const first = await checkResendable(deps.ledger, operation.declaration);
     const { app, sender, env } = first.key;
     return { declaration: { app, sender, env }, resendOf: first.id };
