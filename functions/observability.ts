@@ -5,7 +5,7 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { METRICS_NAMESPACE, SERVICE_NAME } from './config/names';
+import { CHANNEL_DIMENSION, METRICS_NAMESPACE, SERVICE_NAME } from './config/names';
 
 /** The log calls the functions make (Powertools' Logger has them). */
 export interface Log {
@@ -44,5 +44,20 @@ export function describeError(error: unknown): Record<string, unknown> {
     error: error.name,
     ...(typeof code === 'string' ? { code } : {}),
     reason: error.message,
+  };
+}
+
+/**
+ * The metrics of one named channel: each put at once with the dimension `channel` beside the
+ * service, which the channel's alarms select (a single metric, so the dimension does not reach
+ * the function's other metrics).
+ */
+export function channelMetrics(metrics: Metrics, channel: string): MetricSink {
+  return {
+    addMetric(name, unit, value) {
+      const single = metrics.singleMetric();
+      single.addDimension(CHANNEL_DIMENSION, channel);
+      single.addMetric(name, unit, value);
+    },
   };
 }

@@ -9,6 +9,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SNSClient } from '@aws-sdk/client-sns';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Ledger } from '../shared/ledger';
 import { fanOut, type Notifier } from '../shared/notify';
 import { loadSigningSecret, parseServerSecret, type SecretSource } from '../shared/secrets';
@@ -19,17 +20,18 @@ import { createDynamoDbLedger } from './aws/dynamodb-ledger';
 import { openS3Source } from './aws/s3-source';
 import { s3ObjectStore } from './aws/s3-store';
 import { eventBridgeNotifier } from './aws/eventbridge-notifier';
-import { secretsManagerSource } from './aws/secrets-manager';
+import { secretLastChanged, secretsManagerSource } from './aws/secrets-manager';
 import { snsNotifier } from './aws/sns-notifier';
 import {
   ConfigurationError,
   type ChannelConfig,
   type AnswerTrustConfig,
+  type ChannelSettings,
   type CommonConfig,
   type PullConfig,
   type SendConfig,
 } from './config/environment';
-import type { PullDependencies } from './pull/process';
+import type { PullChannelPorts, PullDependencies } from './pull/process';
 import { underResponsesPrefix } from './pull/response-store';
 import type { SendDependencies } from './send/process';
 
@@ -40,6 +42,7 @@ export interface AwsClients {
   secrets: SecretsManagerClient;
   eventBridge: EventBridgeClient;
   sns: SNSClient;
+  sqs: SQSClient;
 }
 
 /** Clients for the function's own region and role (from the Lambda environment). */
@@ -50,6 +53,7 @@ export function createAwsClients(): AwsClients {
     secrets: new SecretsManagerClient({}),
     eventBridge: new EventBridgeClient({}),
     sns: new SNSClient({}),
+    sqs: new SQSClient({}),
   };
 }
 
@@ -58,8 +62,18 @@ export interface CommonPorts {
   ledger: Ledger;
   notifier: Notifier;
   secrets: SecretSource;
+  /** Each channel's ports, in the configuration's order. */
+  channels: ChannelPorts[];
+}
+
+/** One channel's ports: its account and its signing material, read from its own secrets. */
+export interface ChannelPorts {
+  settings: ChannelSettings;
   signingMaterial: () => Promise<SigningMaterial>;
   connector: () => Promise<TransportConnector>;
+  answerTrust: () => Promise<AnswerTrust | undefined>;
+  /** When its server secret was last changed or rotated (DescribeSecret). */
+  serverSecretChangedAt: () => Promise<Date>;
 }
 
 /** Builds the common ports on the given clients. */
@@ -75,8 +89,14 @@ export function commonPorts(config: CommonConfig, clients: AwsClients): CommonPo
       snsNotifier({ client: clients.sns, topicArn: config.topicArn }),
     ),
     secrets,
-    signingMaterial: materialLoader(secrets, config.signingSecretId),
-    connector: connectorLoader(secrets, config.channel),
+    channels: config.channels.map((settings) => ({
+      settings,
+      signingMaterial: materialLoader(secrets, settings.signingSecretId),
+      connector: connectorLoader(secrets, settings.server),
+      answerTrust: answerTrustLoader(secrets, settings.answerTrust),
+      serverSecretChangedAt: () =>
+        secretLastChanged(clients.secrets, settings.server.serverSecretId),
+    })),
   };
 }
 
@@ -157,16 +177,30 @@ export function connectorLoader(
       ...server,
       password: credentials.password,
       ...(channel.protocol === 'ftps'
-        ? { secure: true, ...(credentials.caPem === undefined ? {} : { ca: credentials.caPem }) }
+        ? {
+            secure: true,
+            ...(credentials.caPem === undefined ? {} : { ca: credentials.caPem }),
+            ...(credentials.serverCertSha256 === undefined
+              ? {}
+              : { serverCertSha256: credentials.serverCertSha256 }),
+          }
         : {}),
     });
   };
 }
 
+/** A channel's server as events name it: `ftps://host:port` (no user, no secret). */
+function serverName(server: ChannelConfig): string {
+  return `${server.protocol}://${server.host}:${server.port}`;
+}
+
 /** What the send function runs with, but for its logger and metrics. */
 export type SendPorts = Omit<SendDependencies, 'log' | 'metrics'>;
 
-/** The send function's ports: the common ones, and declarations read from S3 as streams. */
+/**
+ * The send function's ports: the common ones, declarations read from S3 as streams, and the
+ * send queue to put back a message whose channel is busy.
+ */
 export function sendPorts(
   config: SendConfig,
   clients: AwsClients,
@@ -174,19 +208,45 @@ export function sendPorts(
 ): SendPorts {
   return {
     config,
+    channels: ports.channels.map(({ settings, signingMaterial, connector }) => ({
+      ...(settings.name === undefined ? {} : { name: settings.name }),
+      sender: settings.sender,
+      maxSends: settings.maxSends,
+      server: serverName(settings.server),
+      signingMaterial,
+      connector,
+    })),
     ledger: ports.ledger,
     notifier: ports.notifier,
-    signingMaterial: ports.signingMaterial,
-    connector: ports.connector,
     openSource: (ref) => openS3Source({ client: clients.s3, ...ref }),
+    requeue: async (body, delaySeconds) => {
+      await clients.sqs.send(
+        new SendMessageCommand({
+          QueueUrl: config.sendQueueUrl,
+          MessageBody: body,
+          DelaySeconds: delaySeconds,
+        }),
+      );
+    },
   };
 }
 
 /** What the pull function runs with, but for what each invocation brings. */
-export type PullPorts = Omit<
-  PullDependencies,
-  'log' | 'metrics' | 'countAnswer' | 'owner' | 'leaseMs'
->;
+export interface PullPorts {
+  base: Omit<
+    PullDependencies,
+    | 'log'
+    | 'metrics'
+    | 'countAnswer'
+    | 'owner'
+    | 'leaseMs'
+    | 'connector'
+    | 'signingMaterial'
+    | 'answerTrust'
+    | 'channel'
+  >;
+  channels: PullChannelPorts[];
+}
 
 /** The pull function's ports: the common ones, and the bucket under the responses prefix. */
 export function pullPorts(
@@ -195,16 +255,20 @@ export function pullPorts(
   ports: CommonPorts = commonPorts(config, clients),
 ): PullPorts {
   return {
-    environments: config.environments,
-    overdueRules: config.overdue,
-    answerTrust: answerTrustLoader(ports.secrets, config.answerTrust),
-    ledger: ports.ledger,
-    notifier: ports.notifier,
-    connector: ports.connector,
-    signingMaterial: ports.signingMaterial,
-    store: underResponsesPrefix(
-      s3ObjectStore({ client: clients.s3, bucket: config.bucket }),
-      config.responsesPrefix,
-    ),
+    base: {
+      environments: config.environments,
+      overdueRules: config.overdue,
+      ledger: ports.ledger,
+      notifier: ports.notifier,
+      store: underResponsesPrefix(
+        s3ObjectStore({ client: clients.s3, bucket: config.bucket }),
+        config.responsesPrefix,
+      ),
+    },
+    channels: ports.channels.map(({ settings, ...channel }) => ({
+      ...(settings.name === undefined ? {} : { name: settings.name }),
+      server: serverName(settings.server),
+      ...channel,
+    })),
   };
 }

@@ -18,6 +18,12 @@ export const FUNCTION_RUNTIME = lambda.Runtime.NODEJS_24_X;
 /** The esbuild target matching FUNCTION_RUNTIME. */
 export const BUNDLE_TARGET = 'node24';
 
+/** Variables every function gets beside its own (the stack's size check counts them too). */
+export const RUNTIME_ENVIRONMENT: Readonly<Record<string, string>> = {
+  // Stack traces point into the TypeScript sources through the bundled source map.
+  NODE_OPTIONS: '--enable-source-maps',
+};
+
 /** What differs between the two functions. */
 export interface TransferFunctionProps {
   /** Absolute path of the TypeScript entry point (exports `handler`). */
@@ -65,11 +71,7 @@ export function transferFunction(
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
     securityGroups: [props.securityGroup],
     logGroup,
-    environment: {
-      ...props.environment,
-      // Stack traces point into the TypeScript sources through the bundled source map.
-      NODE_OPTIONS: '--enable-source-maps',
-    },
+    environment: { ...props.environment, ...RUNTIME_ENVIRONMENT },
     bundling: {
       forceDockerBundling: false,
       minify: true,

@@ -1,7 +1,8 @@
 /**
  * Alarms (each to the SNS topic, on alarm and back to OK) and the CloudWatch dashboard. The
  * custom metrics are the ones the functions put with Powertools, selected by the names of
- * functions/config/names.ts and the `service` dimension Powertools adds.
+ * functions/config/names.ts and the `service` dimension Powertools adds, plus the `channel`
+ * dimension on the per-channel metrics of a stack with named channels.
  */
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -10,11 +11,27 @@ import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, METRIC_NAMES } from '../functions/config/names';
+import { CHANNEL_DIMENSION, METRICS_NAMESPACE, METRIC_NAMES } from '../functions/config/names';
+import { channelIdPart } from './config';
 import { SERVICE_NAME } from './constants';
 
 /** Days of certificate validity left under which the certificate alarm fires. */
 export const CERTIFICATE_ALARM_DAYS = 30;
+
+/**
+ * The alarms every channel has (the unnamed one of a stack without channels under these ids,
+ * a named one under `Channel<Name><kind>`), each on that channel's metric.
+ */
+export const CHANNEL_ALARM_KINDS = [
+  'NoPullSuccess',
+  'CertificateExpiring',
+  'ServerCredentialTooOld',
+  'ServerIdentityChanged',
+  'DeclarationsOverdue',
+] as const;
+
+/** One of CHANNEL_ALARM_KINDS. */
+export type ChannelAlarmKind = (typeof CHANNEL_ALARM_KINDS)[number];
 
 /** What TransferMonitoring watches. */
 export interface TransferMonitoringProps {
@@ -25,14 +42,36 @@ export interface TransferMonitoringProps {
   deadLetterQueue: sqs.IQueue;
   /**
    * Minutes between two pulls: the no-success window is at least twice that, and the overdue
-   * alarm's period is one pull.
+   * and server identity alarms' period is one pull.
    */
   pullRateMinutes: number;
+  /** Days since the server secret last changed past which its alarm fires. */
+  credentialMaxAgeDays: number;
+  /**
+   * The named channels: their metrics carry the CHANNEL_DIMENSION, and each has its own
+   * alarms and lines. Absent: the one unnamed channel, whose metrics have no such dimension.
+   */
+  channels?: readonly string[];
 }
 
 /** The window without a successful pull after which the alarm fires: an hour, or two pulls. */
 export function pullSilenceWindow(pullRateMinutes: number): Duration {
   return Duration.minutes(Math.max(60, 2 * pullRateMinutes));
+}
+
+/**
+ * The dimensions of a custom metric: the `service` Powertools adds to every metric, and the
+ * channel's name for a per-channel metric of a named channel.
+ */
+export function metricDimensions(channel?: string): Record<string, string> {
+  return channel === undefined
+    ? { service: SERVICE_NAME }
+    : { service: SERVICE_NAME, [CHANNEL_DIMENSION]: channel };
+}
+
+/** The construct id of a channel's alarm: the kind alone for the unnamed channel. */
+export function channelAlarmId(kind: ChannelAlarmKind, channel?: string): string {
+  return channel === undefined ? kind : `Channel${channelIdPart(channel)}${kind}`;
 }
 
 /** The stack's alarms and dashboard. */
@@ -44,24 +83,36 @@ export class TransferMonitoring extends Construct {
     super(scope, id);
     // Alarms take the metrics without labels (a label turns them into metric math);
     // the dashboard adds its labels with `.with()`.
-    const custom = (metricName: string, statistic: string, period: Duration): cloudwatch.Metric =>
+    const custom = (
+      metricName: string,
+      statistic: string,
+      period: Duration,
+      channel?: string,
+    ): cloudwatch.Metric =>
       new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName,
-        dimensionsMap: { service: SERVICE_NAME },
+        dimensionsMap: metricDimensions(channel),
         statistic,
         period,
       });
+    // The unnamed channel, or each named one.
+    const channels: readonly (string | undefined)[] = props.channels ?? [undefined];
+    /** One line per channel: labelled `what` for the unnamed one, by name for named ones. */
+    const perChannel = (
+      metricName: string,
+      statistic: string,
+      period: Duration,
+      what: string,
+    ): cloudwatch.IMetric[] =>
+      channels.map((channel) =>
+        custom(metricName, statistic, period, channel).with({ label: channel ?? what }),
+      );
 
     const dlqDepth = props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
       statistic: cloudwatch.Stats.MAXIMUM,
       period: Duration.minutes(5),
     });
-    const certificateDaysLeft = custom(
-      METRIC_NAMES.certificateDaysLeft,
-      cloudwatch.Stats.MINIMUM,
-      Duration.hours(6),
-    );
 
     this.add(
       new cloudwatch.Alarm(this, 'DeadLetterQueueNotEmpty', {
@@ -91,54 +142,12 @@ export class TransferMonitoring extends Construct {
         props.topic,
       );
     }
-    const window = pullSilenceWindow(props.pullRateMinutes);
-    this.add(
-      new cloudwatch.Alarm(this, 'NoPullSuccess', {
-        alarmDescription:
-          `No pull succeeded for ${window.toMinutes()} minutes: answers of the transfer ` +
-          `point are not being collected.`,
-        metric: custom(METRIC_NAMES.pullSuccess, cloudwatch.Stats.SUM, window),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        // No data point at all means no pull reported a success: that is the failure.
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }),
-      props.topic,
-    );
-    this.add(
-      new cloudwatch.Alarm(this, 'CertificateExpiring', {
-        alarmDescription:
-          `The signing certificate expires within ${CERTIFICATE_ALARM_DAYS} days: renew it ` +
-          `and import it with onss-transfer import-key.`,
-        metric: certificateDaysLeft,
-        threshold: CERTIFICATE_ALARM_DAYS,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        // Silence is covered by the pull alarm; only a low value is news here.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      props.topic,
-    );
-    // The watchdog marks each late wait once, so the sum over one pull period counts the
-    // declarations that became overdue in that run: the alarm fires for them and goes back to
-    // OK on the next run. Each one also raised `declaration.overdue` on the topic.
-    const overduePeriod = Duration.minutes(props.pullRateMinutes);
-    this.add(
-      new cloudwatch.Alarm(this, 'DeclarationsOverdue', {
-        alarmDescription:
-          'A declaration became overdue: no ACRF, or no notification, within the allowed wait ' +
-          '(onss-transfer status --overdue lists them).',
-        metric: custom(METRIC_NAMES.overdue, cloudwatch.Stats.SUM, overduePeriod),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      props.topic,
-    );
+    for (const channel of channels) {
+      this.channelAlarms(channel, props, custom);
+    }
 
     const hour = Duration.hours(1);
+    const sixHours = Duration.hours(6);
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       defaultInterval: Duration.days(7),
     });
@@ -146,9 +155,7 @@ export class TransferMonitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Declarations sent',
         left: [
-          custom(METRIC_NAMES.declarationsSent, cloudwatch.Stats.SUM, hour).with({
-            label: 'Declarations',
-          }),
+          ...perChannel(METRIC_NAMES.declarationsSent, cloudwatch.Stats.SUM, hour, 'Declarations'),
           custom(METRIC_NAMES.partsSent, cloudwatch.Stats.SUM, hour).with({ label: 'Parts' }),
         ],
         width: 8,
@@ -160,10 +167,11 @@ export class TransferMonitoring extends Construct {
       }),
       new cloudwatch.GraphWidget({
         title: 'Answers by result',
-        // One line per dimension set of the metric, whatever results the functions report.
+        // One line per result, whatever results the functions report. The schema names the
+        // metric's dimensions: a schema of the namespace alone matches metrics with none.
         left: [
           new cloudwatch.MathExpression({
-            expression: `SEARCH('{${METRICS_NAMESPACE}} MetricName="${METRIC_NAMES.answers}"', 'Sum', 3600)`,
+            expression: `SEARCH('{${METRICS_NAMESPACE},result,service} MetricName="${METRIC_NAMES.answers}"', 'Sum', 3600)`,
             usingMetrics: {},
             label: '',
             period: hour,
@@ -187,7 +195,12 @@ export class TransferMonitoring extends Construct {
       }),
       new cloudwatch.SingleValueWidget({
         title: 'Certificate days left',
-        metrics: [certificateDaysLeft.with({ label: 'Days left' })],
+        metrics: perChannel(
+          METRIC_NAMES.certificateDaysLeft,
+          cloudwatch.Stats.MINIMUM,
+          sixHours,
+          'Days left',
+        ),
         width: 8,
       }),
       new cloudwatch.GraphWidget({
@@ -202,16 +215,159 @@ export class TransferMonitoring extends Construct {
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Declarations overdue',
-        left: [
-          custom(METRIC_NAMES.overdue, cloudwatch.Stats.SUM, hour).with({
-            label: 'Newly overdue',
-          }),
-        ],
+        left: perChannel(METRIC_NAMES.overdue, cloudwatch.Stats.SUM, hour, 'Newly overdue'),
+        width: 8,
+      }),
+      new cloudwatch.SingleValueWidget({
+        title: 'Server credentials age (days)',
+        metrics: perChannel(
+          METRIC_NAMES.serverCredentialAgeDays,
+          cloudwatch.Stats.MAXIMUM,
+          sixHours,
+          'Days since changed',
+        ),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Server identity changes',
+        left: perChannel(
+          METRIC_NAMES.serverIdentityChanged,
+          cloudwatch.Stats.SUM,
+          hour,
+          'Host key or certificate changed',
+        ),
         width: 8,
       }),
     );
     this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Successful pulls',
+        left: perChannel(METRIC_NAMES.pullSuccess, cloudwatch.Stats.SUM, hour, 'Pulls'),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Sends deferred (channel busy)',
+        left: perChannel(METRIC_NAMES.sendsDeferred, cloudwatch.Stats.SUM, hour, 'Deferred'),
+        width: 12,
+      }),
+    );
+    this.dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 24 }),
+    );
+  }
+
+  /**
+   * The alarms of one channel (undefined: the unnamed one, under the ids a single-channel
+   * stack always had), each on that channel's own metric.
+   */
+  private channelAlarms(
+    channel: string | undefined,
+    props: TransferMonitoringProps,
+    custom: (
+      name: string,
+      statistic: string,
+      period: Duration,
+      channel?: string,
+    ) => cloudwatch.Metric,
+  ): void {
+    const of = channel === undefined ? '' : ` of channel ${channel}`;
+    const window = pullSilenceWindow(props.pullRateMinutes);
+    this.add(
+      new cloudwatch.Alarm(this, channelAlarmId('NoPullSuccess', channel), {
+        alarmDescription:
+          `No pull${of} succeeded for ${window.toMinutes()} minutes: answers of the transfer ` +
+          `point are not being collected.`,
+        metric: custom(METRIC_NAMES.pullSuccess, cloudwatch.Stats.SUM, window, channel),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        // No data point at all means no pull reported a success: that is the failure.
+        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      }),
+      props.topic,
+    );
+    this.add(
+      new cloudwatch.Alarm(this, channelAlarmId('CertificateExpiring', channel), {
+        alarmDescription:
+          `The signing certificate${of} expires within ${CERTIFICATE_ALARM_DAYS} days: renew ` +
+          `it and import it with onss-transfer import-key.`,
+        metric: custom(
+          METRIC_NAMES.certificateDaysLeft,
+          cloudwatch.Stats.MINIMUM,
+          Duration.hours(6),
+          channel,
+        ),
+        threshold: CERTIFICATE_ALARM_DAYS,
+        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        // Silence is covered by the pull alarm; only a low value is news here.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      props.topic,
+    );
+    // The pull function reads the server secret's last change (DescribeSecret) each run.
+    this.add(
+      new cloudwatch.Alarm(this, channelAlarmId('ServerCredentialTooOld', channel), {
+        alarmDescription:
+          `The server password or SSH key${of} was last changed more than ` +
+          `${props.credentialMaxAgeDays} days ago: change it with the transfer point and put ` +
+          'the new value in its secret (docs/operations.md, Rotating credentials).',
+        metric: custom(
+          METRIC_NAMES.serverCredentialAgeDays,
+          cloudwatch.Stats.MAXIMUM,
+          Duration.hours(6),
+          channel,
+        ),
+        threshold: props.credentialMaxAgeDays,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+        // Silence is covered by the pull alarm; only a high value is news here.
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      props.topic,
+    );
+    // Each refused connection counts one: the alarm stays on while the server keeps showing
+    // the new identity (one pull period at least), and goes back to OK once the pin is fixed.
+    this.add(
+      new cloudwatch.Alarm(this, channelAlarmId('ServerIdentityChanged', channel), {
+        alarmDescription:
+          `The transfer point${of} showed another host key or server certificate than the ` +
+          'pinned one: its connections are refused until the new one is checked and pinned ' +
+          '(the event names the old and new fingerprints).',
+        metric: custom(
+          METRIC_NAMES.serverIdentityChanged,
+          cloudwatch.Stats.SUM,
+          Duration.minutes(props.pullRateMinutes),
+          channel,
+        ),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      props.topic,
+    );
+    // The watchdog runs after each pull of the channel and marks each late wait once, so the
+    // sum over one pull period counts the declarations that became overdue in that run: the
+    // alarm fires for them and goes back to OK on the next run. Each one also raised
+    // `declaration.overdue` on the topic.
+    this.add(
+      new cloudwatch.Alarm(this, channelAlarmId('DeclarationsOverdue', channel), {
+        alarmDescription:
+          `A declaration${of} became overdue: no ACRF, or no notification, within the ` +
+          'allowed wait (onss-transfer status --overdue lists them).',
+        metric: custom(
+          METRIC_NAMES.overdue,
+          cloudwatch.Stats.SUM,
+          Duration.minutes(props.pullRateMinutes),
+          channel,
+        ),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+      props.topic,
     );
   }
 

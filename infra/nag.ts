@@ -101,7 +101,11 @@ export function nagAcknowledgements(stack: OnssTransferStack): NagAcknowledgemen
     );
   }
 
-  for (const secret of [stack.signingSecret, stack.serverSecret]) {
+  const secrets = stack.channels.flatMap((channel) => [
+    channel.signingSecret,
+    channel.serverSecret,
+  ]);
+  for (const secret of secrets) {
     // Imported secrets have no resource in this stack, hence nothing to acknowledge.
     if (secret.node.defaultChild === undefined) continue;
     add(
@@ -110,7 +114,7 @@ export function nagAcknowledgements(stack: OnssTransferStack): NagAcknowledgemen
       'Not rotatable by a Lambda: the signing certificate is issued by a certification ' +
         'authority and the credentials by the transfer point. Both are replaced with ' +
         'onss-transfer import-key when reissued; the CertificateExpiring alarm warns 30 days ' +
-        'ahead.',
+        'ahead, and the ServerCredentialTooOld alarm when the credentials pass their age.',
     );
   }
   return list;

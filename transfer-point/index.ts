@@ -15,6 +15,7 @@ export type {
   SimulatorOptions,
   SimulatorProtocol,
   SimulatorTlsIdentity,
+  UploadRecord,
 } from './types';
 export { HOME_FOLDERS, RESPONSE_FORMS, SIMULATOR_DEFAULTS } from './constants';
 export type { HomeFolder, SimulatorResponseType } from './constants';

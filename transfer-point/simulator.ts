@@ -317,6 +317,8 @@ class LocalTransferPoint implements Simulator {
     const [folder = '', name = ''] = parts;
     // Only upload folders are watched; a file elsewhere is just a file.
     if (!isUploadFolder(folder)) return;
+    // The simulator has one technical user: every session that put a file logged in as it.
+    this.emit('uploaded', Object.freeze({ folder, name, user: this.user, at: new Date() }));
     if (name.startsWith('GO.')) this.enqueue(name, 'judging', () => this.judge(folder, name));
     else if (name.startsWith('TD.')) {
       this.enqueue(name, 'cancelling', () => this.cancel(folder, name));

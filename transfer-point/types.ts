@@ -159,6 +159,21 @@ export interface Cancellation {
   at: Date;
 }
 
+/**
+ * A file that arrived in an upload folder (complete, or what stayed on disk of a cut upload),
+ * and the account whose session put it there.
+ */
+export interface UploadRecord {
+  /** Upload folder it arrived in. */
+  folder: UploadFolder;
+  /** Its name, exactly as uploaded. */
+  name: string;
+  /** The technical user logged in on the session that put it. */
+  user: string;
+  /** When it arrived. */
+  at: Date;
+}
+
 /** A NOTIFICATION written for an accepted set. */
 export interface NotificationRecord {
   /** The GO name of the set it is about. */
@@ -177,6 +192,8 @@ export interface NotificationRecord {
 
 /** Events of the simulator and the shape of their listeners. */
 export interface SimulatorEvents {
+  /** A file arrived in an upload folder (before its GO or TD, if it is one, is handled). */
+  uploaded: (upload: UploadRecord) => void;
   /** A GO was judged and its answer written. */
   judged: (judgement: Judgement) => void;
   /** A TD cancelled a set. */

@@ -62,6 +62,7 @@ const OPTION_OF: ReadonlyArray<[keyof Channel, string]> = [
   ['protocol', 'protocol'],
   ['passwordEnv', 'passwordEnv'],
   ['caFile', 'caFile'],
+  ['serverCertSha256', 'serverCertSha256'],
   ['sshKey', 'sshKey'],
   ['sshKeyPasswordEnv', 'sshKeyPasswordEnv'],
   ['hostKeySha256', 'hostKeySha256'],

@@ -140,6 +140,22 @@ export function registerPull(program: Command, io: CliIo, setExit: (code: number
           }
         }
         setExit(report.failed.length || overdue.failed.length ? EXIT.failed : EXIT.ok);
+      } catch (error) {
+        // A server that is not the pinned one: kept in events.jsonl too, as the functions
+        // raise it, with both fingerprints; the error itself is printed as usual.
+        const change = (await import('../../shared/transport')).serverIdentityChange(error);
+        if (change !== undefined) {
+          await events
+            .notify(
+              notify.serverIdentityChangedEvent(change, {
+                at: io.now?.() ?? new Date(),
+                where: connector.describe(),
+                ...(channel === undefined ? {} : { channel: channel.name }),
+              }),
+            )
+            .catch(() => undefined);
+        }
+        throw error;
       } finally {
         await ledger.close();
       }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
+import { normalizeFingerprint } from '../../shared/signing/fingerprint';
 import type { sftpConnector as SftpConnector, TransportConnector } from '../../shared/transport';
 import { DEFAULT_PASSWORD_ENV } from '../defaults';
 import { secretFromEnv, UsageError, type CliIo } from '../io';
@@ -14,6 +15,8 @@ export interface ServerFlags {
   protocol: string;
   /** PEM file of the CA to trust for FTPS (a private CA, a pinned self-signed certificate). */
   caFile?: string;
+  /** FTPS: the pinned SHA-256 fingerprint of the server's certificate (64 hex digits). */
+  serverCertSha256?: string;
   /** FTPS without any certificate check: loudly warned about. */
   insecure?: boolean;
   /** SFTP: the private key file (OpenSSH or PEM). */
@@ -57,6 +60,10 @@ export function withServerFlags(command: Command): Command {
       '--ca-file <pem>',
       "FTPS: trust this CA (PEM) for the server's certificate instead of the system's",
     )
+    .option(
+      '--server-cert-sha256 <fp>',
+      "FTPS: pin the server's certificate: its SHA-256 fingerprint (64 hex digits, colons optional)",
+    )
     .option('--insecure', "FTPS: do not check the server's certificate (test servers only)")
     .option('--ssh-key <file>', 'SFTP: the private key (OpenSSH or PEM; RSA or ed25519)')
     .option(
@@ -69,6 +76,26 @@ export function withServerFlags(command: Command): Command {
       'SFTP without --host-key-sha256: accept the key shown, print it',
     )
     .option('--ledger <path>', 'the ledger file (default ~/.onss-transfer/ledger.sqlite)');
+}
+
+/** The first FTPS-only flag given, for the message that refuses it without FTPS. */
+function ftpsFlag(flags: ServerFlags): string | undefined {
+  if (flags.caFile !== undefined) return '--ca-file';
+  if (flags.serverCertSha256 !== undefined) return '--server-cert-sha256';
+  if (flags.insecure === true) return '--insecure';
+  return undefined;
+}
+
+/** `--server-cert-sha256`, normalised (`AB:CD:...`); a UsageError when it is not a fingerprint. */
+function certificatePin(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const fingerprint = normalizeFingerprint(value);
+  if (fingerprint === undefined) {
+    throw new UsageError(
+      `--server-cert-sha256 ${JSON.stringify(value.length > 100 ? `${value.slice(0, 100)}…` : value)} is not a SHA-256 certificate fingerprint (64 hex digits, colons optional)`,
+    );
+  }
+  return fingerprint;
 }
 
 function protocolOf(value: string): (typeof PROTOCOLS)[number] {
@@ -105,14 +132,19 @@ export async function connectorFromFlags(
     throw new UsageError(`${sshFlag} is for SFTP: add --protocol sftp`);
   }
   const secure = protocol === 'ftps';
-  if (!secure && (flags.caFile !== undefined || flags.insecure === true)) {
-    throw new UsageError(
-      `${flags.caFile !== undefined ? '--ca-file' : '--insecure'} is for FTPS: add --protocol ftps`,
-    );
+  const tlsFlag = ftpsFlag(flags);
+  if (!secure && tlsFlag !== undefined) {
+    throw new UsageError(`${tlsFlag} is for FTPS: add --protocol ftps`);
   }
   if (flags.caFile !== undefined && flags.insecure === true) {
     throw new UsageError('--ca-file and --insecure contradict each other: give one or the other');
   }
+  if (flags.serverCertSha256 !== undefined && flags.insecure === true) {
+    throw new UsageError(
+      '--server-cert-sha256 and --insecure contradict each other (--insecure checks no certificate): give one or the other',
+    );
+  }
+  const serverCertSha256 = certificatePin(flags.serverCertSha256);
   const password = secretFromEnv(io, flags.passwordEnv, '--password-env') ?? '';
   // An unreadable CA file is the connector's TransportConfigError: it names the file and why.
   const connector = ftpConnector({
@@ -122,6 +154,7 @@ export async function connectorFromFlags(
     password,
     secure,
     ...(flags.caFile === undefined ? {} : { caFile: flags.caFile }),
+    ...(serverCertSha256 === undefined ? {} : { serverCertSha256 }),
     ...(flags.insecure === true ? { insecure: true } : {}),
   });
   if (flags.insecure === true) io.stderr(INSECURE_WARNING);
@@ -139,11 +172,8 @@ function sftpConnectorFromFlags(
   port: number,
   sftpConnector: typeof SftpConnector,
 ): TransportConnector {
-  if (flags.caFile !== undefined || flags.insecure === true) {
-    throw new UsageError(
-      `${flags.caFile !== undefined ? '--ca-file' : '--insecure'} is for FTPS, not SFTP`,
-    );
-  }
+  const tlsFlag = ftpsFlag(flags);
+  if (tlsFlag !== undefined) throw new UsageError(`${tlsFlag} is for FTPS, not SFTP`);
   if (flags.hostKeySha256 !== undefined && flags.trustOnFirstUse === true) {
     throw new UsageError('--host-key-sha256 and --trust-on-first-use: give one or the other');
   }

@@ -1,4 +1,5 @@
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   type SecretsManagerClient,
@@ -36,7 +37,11 @@ export interface CachedSecretSource extends SecretSource {
 }
 
 /** Maps an SDK failure on a secret to a SecretAccessError; the message names the id only. */
-function accessError(verb: 'read' | 'write', id: string, error: unknown): SecretAccessError {
+function accessError(
+  verb: 'read' | 'write' | 'describe',
+  id: string,
+  error: unknown,
+): SecretAccessError {
   const failure = describeAwsFailure(error);
   let code: SecretAccessCode = SECRET_CODES.UNAVAILABLE;
   if (isNotFound(failure)) code = SECRET_CODES.NOT_FOUND;
@@ -150,4 +155,47 @@ export async function putSecretString(
   } catch (error) {
     throw accessError('write', id, error);
   }
+}
+
+/** A valid date among `dates`, the latest; undefined when there is none. */
+function latest(dates: ReadonlyArray<Date | undefined>): Date | undefined {
+  let found: Date | undefined;
+  for (const date of dates) {
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) continue;
+    if (found === undefined || date.getTime() > found.getTime()) found = date;
+  }
+  return found;
+}
+
+/**
+ * When a secret last changed, for the age of the credential it holds (the server password or
+ * SSH key; see `credentialAgeDays`): Secrets Manager's `DescribeSecret`, the later of
+ * `LastRotatedDate` (a rotation that completed) and `LastChangedDate` (any change, a value put
+ * by hand included), or else `CreatedDate`. `LastChangedDate` also moves for a change of the
+ * secret's description or tags, so the age may read younger than the value after one. Reads no
+ * value: the function needs `secretsmanager:DescribeSecret` only. A failed call, or an answer
+ * with none of the three dates, is a SecretAccessError naming the id (never a value).
+ *
+ * @param client - the Secrets Manager client
+ * @param secretId - the secret's name or ARN
+ */
+export async function secretLastChanged(
+  client: SecretsManagerClient,
+  secretId: string,
+): Promise<Date> {
+  let output;
+  try {
+    output = await client.send(new DescribeSecretCommand({ SecretId: secretId }));
+  } catch (error) {
+    throw accessError('describe', secretId, error);
+  }
+  const changed =
+    latest([output.LastRotatedDate, output.LastChangedDate]) ?? latest([output.CreatedDate]);
+  if (changed === undefined) {
+    throw new SecretAccessError(
+      `cannot tell when secret ${secretId} last changed: Secrets Manager gives no rotation, change or creation date`,
+      { code: SECRET_CODES.UNAVAILABLE, transient: false },
+    );
+  }
+  return changed;
 }

@@ -50,6 +50,8 @@ const SUBJECTS: Readonly<Record<EventType, (event: TransferEvent) => string>> = 
     `operator request on ${e.declaration ?? 'a declaration'} refused`,
   [EVENT_TYPES.overdue]: (e) =>
     `${e.declaration ?? 'declaration'} overdue: ${e.waitingFor === 'notification' ? 'no notification' : 'no ACRF'}`,
+  [EVENT_TYPES.serverIdentityChanged]: (e) =>
+    `${e.channel === undefined ? '' : `channel ${e.channel}: `}server ${e.serverIdentity?.kind === 'host-key' ? 'host key' : e.serverIdentity?.kind === 'tls-certificate' ? 'certificate' : 'identity'} changed, nothing sent`,
 };
 
 /**
@@ -86,6 +88,10 @@ export function snsMessage(event: TransferEvent): string {
     ['Since', event.since],
     ['Late by', event.lateByMinutes === undefined ? undefined : `${event.lateByMinutes} min`],
     ['Response', event.response],
+    ['Channel', event.channel],
+    ['Server', event.server],
+    ['Pinned', event.serverIdentity?.pinned],
+    ['Presented', event.serverIdentity?.presented],
     ['At', event.at],
   ];
   const lines = [event.message, ''];

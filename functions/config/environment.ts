@@ -8,7 +8,18 @@ import type { Environment } from '../../shared/names';
 import { CODE_FIELD } from '../../shared/names/field-checks';
 import { DEFAULT_OVERDUE_RULES, type OverdueRules } from '../../shared/watchdog';
 import { AnswerTrustError, parseFingerprints } from '../../shared/signing/fingerprint';
+import {
+  CHANNEL_PROTOCOLS,
+  CHANNELS_ENV_NAME,
+  channelEntryProblems,
+  DEFAULT_MAX_SENDS,
+  MAX_SENDS_LIMIT,
+  normaliseChannelEntries,
+  type ChannelProtocol,
+} from './channels';
 import { ANSWER_TRUST_ENV_NAMES, ENV_NAMES } from './names';
+
+export { CHANNEL_PROTOCOLS, type ChannelProtocol };
 
 /** The functions' environment is missing a variable or holds a value that cannot be used. */
 export class ConfigurationError extends OnssTransferError {
@@ -19,44 +30,14 @@ export class ConfigurationError extends OnssTransferError {
   }
 }
 
-/** The channels the functions can use. */
-export const CHANNEL_PROTOCOLS = ['ftp', 'ftps', 'sftp'] as const;
-
-/** One of CHANNEL_PROTOCOLS. */
-export type ChannelProtocol = (typeof CHANNEL_PROTOCOLS)[number];
-
-/** How the functions reach the transfer point. */
+/** One channel's server: how the functions reach the transfer point for it. */
 export interface ChannelConfig {
   host: string;
   port: number;
   /** Plain FTP, explicit FTPS, or SFTP (key and pinned host key from the server secret). */
   protocol: ChannelProtocol;
-  /** Secrets Manager id of the credentials (user and password). */
+  /** Secrets Manager id of the credentials (user and password, or SSH key; pins). */
   serverSecretId: string;
-}
-
-/** What both functions need. */
-export interface CommonConfig {
-  bucket: string;
-  ledgerTable: string;
-  sender: string;
-  channel: ChannelConfig;
-  /** Reuse of fetched secrets, in seconds; undefined: the adapter's default. */
-  secretTtlSeconds: number | undefined;
-  eventBus: string;
-  topicArn: string;
-  /**
-   * Secrets Manager id of the signing material: the send function signs with it, the pull
-   * function reports the certificate's days left with it.
-   */
-  signingSecretId: string;
-}
-
-/** The send function's configuration. */
-export interface SendConfig extends CommonConfig {
-  outboxPrefix: string;
-  /** Sign T and S declarations too (R always is). */
-  signTest: boolean;
 }
 
 /**
@@ -70,12 +51,55 @@ export interface AnswerTrustConfig {
   caSecretId?: string;
 }
 
+/** One channel of the deployment, as the functions use it. */
+export interface ChannelSettings {
+  /**
+   * The channel's name (CHANNEL_NAME), undefined for the one unnamed channel of a deployment
+   * without ONSS_CHANNELS.
+   */
+  name?: string;
+  /** The sender number it files for: six digits. */
+  sender: string;
+  server: ChannelConfig;
+  /**
+   * Secrets Manager id of the signing material: the send function signs with it, the pull
+   * function reports the certificate's days left with it.
+   */
+  signingSecretId: string;
+  /** Whose signatures its answers must carry. */
+  answerTrust: AnswerTrustConfig;
+  /** Sends at once through it, at most. */
+  maxSends: number;
+}
+
+/** What both functions need. */
+export interface CommonConfig {
+  bucket: string;
+  ledgerTable: string;
+  /** One unnamed channel, or the named channels of ONSS_CHANNELS. */
+  channels: readonly ChannelSettings[];
+  /** Reuse of fetched secrets, in seconds; undefined: the adapter's default. */
+  secretTtlSeconds: number | undefined;
+  eventBus: string;
+  topicArn: string;
+}
+
+/** The send function's configuration. */
+export interface SendConfig extends CommonConfig {
+  outboxPrefix: string;
+  /** Sign T and S declarations too (R always is). */
+  signTest: boolean;
+  /**
+   * URL of the send queue, where a message whose channel has no free send slot is put back
+   * with a delay (a new message, so waiting never counts toward the dead-letter queue).
+   */
+  sendQueueUrl: string;
+}
+
 /** The pull function's configuration. */
 export interface PullConfig extends CommonConfig {
   responsesPrefix: string;
   environments: readonly Environment[];
-  /** Whose signatures the answers must carry (ONSS_ANSWER_*). */
-  answerTrust: AnswerTrustConfig;
   /** The watchdog's allowed waits, run after each pull. */
   overdue: OverdueRules;
 }
@@ -158,7 +182,22 @@ class Reader {
   }
 }
 
-function readCommon(read: Reader): CommonConfig {
+function readCommon(read: Reader, env: Env): CommonConfig {
+  return {
+    bucket: read.matching(ENV_NAMES.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name'),
+    ledgerTable: read.matching(ENV_NAMES.ledgerTable, /^[A-Za-z0-9_.-]{3,255}$/, 'a table name'),
+    channels:
+      env[CHANNELS_ENV_NAME] === undefined
+        ? [readSingleChannel(read, env)]
+        : readChannels(read, env),
+    secretTtlSeconds: read.integer(ENV_NAMES.secretTtlSeconds, 0, 86_400, true),
+    eventBus: read.text(ENV_NAMES.eventBus),
+    topicArn: read.matching(ENV_NAMES.topicArn, /^arn:aws[a-z-]*:sns:/, 'an SNS topic ARN'),
+  };
+}
+
+/** The one unnamed channel of a deployment without ONSS_CHANNELS. */
+function readSingleChannel(read: Reader, env: Env): ChannelSettings {
   const protocol = read.text(ENV_NAMES.protocol);
   const known = CHANNEL_PROTOCOLS.find((value) => value === protocol);
   if (protocol !== '' && known === undefined) {
@@ -167,37 +206,67 @@ function readCommon(read: Reader): CommonConfig {
     );
   }
   return {
-    bucket: read.matching(ENV_NAMES.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'a bucket name'),
-    ledgerTable: read.matching(ENV_NAMES.ledgerTable, /^[A-Za-z0-9_.-]{3,255}$/, 'a table name'),
     sender: read.matching(ENV_NAMES.sender, /^\d{6}$/, 'the six-digit sender number'),
-    channel: {
+    server: {
       host: read.text(ENV_NAMES.host),
       port: read.integer(ENV_NAMES.port, 1, 65535) ?? 21,
       protocol: known ?? 'ftp',
       serverSecretId: read.text(ENV_NAMES.serverSecretId),
     },
-    secretTtlSeconds: read.integer(ENV_NAMES.secretTtlSeconds, 0, 86_400, true),
-    eventBus: read.text(ENV_NAMES.eventBus),
-    topicArn: read.matching(ENV_NAMES.topicArn, /^arn:aws[a-z-]*:sns:/, 'an SNS topic ARN'),
     signingSecretId: read.text(ENV_NAMES.signingSecretId),
+    answerTrust: readAnswerTrust(read, env),
+    maxSends: read.integer(ENV_NAMES.maxSends, 1, MAX_SENDS_LIMIT, true) ?? DEFAULT_MAX_SENDS,
   };
+}
+
+/** The named channels of ONSS_CHANNELS, checked as the stack checks them at synth. */
+function readChannels(read: Reader, env: Env): ChannelSettings[] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(env[CHANNELS_ENV_NAME] ?? '');
+  } catch {
+    read.problems.push(`${CHANNELS_ENV_NAME} is not JSON`);
+    return [];
+  }
+  const problems = channelEntryProblems(raw, CHANNELS_ENV_NAME);
+  if (problems.length > 0) {
+    read.problems.push(...problems);
+    return [];
+  }
+  return normaliseChannelEntries(raw).map((entry) => ({
+    name: entry.name,
+    sender: entry.sender,
+    server: {
+      host: entry.host,
+      port: entry.port,
+      protocol: entry.protocol,
+      serverSecretId: entry.serverSecretId,
+    },
+    signingSecretId: entry.signingSecretId,
+    answerTrust: {
+      fingerprints: entry.answerFingerprints ?? [],
+      ...(entry.answerCaSecretId === undefined ? {} : { caSecretId: entry.answerCaSecretId }),
+    },
+    maxSends: entry.maxSends ?? DEFAULT_MAX_SENDS,
+  }));
 }
 
 /** Reads and checks the send function's configuration; throws ConfigurationError. */
 export function readSendConfig(env: Env): SendConfig {
   const read = new Reader(env);
-  const common = readCommon(read);
+  const common = readCommon(read, env);
   return read.check({
     ...common,
     outboxPrefix: read.matching(ENV_NAMES.outboxPrefix, PREFIX, 'a key prefix ending in "/"'),
     signTest: read.flag(ENV_NAMES.signTest),
+    sendQueueUrl: read.matching(ENV_NAMES.sendQueueUrl, /^https:\/\/\S+$/, 'an SQS queue URL'),
   });
 }
 
 /** Reads and checks the pull function's configuration; throws ConfigurationError. */
 export function readPullConfig(env: Env): PullConfig {
   const read = new Reader(env);
-  const common = readCommon(read);
+  const common = readCommon(read, env);
   const listed = read.text(ENV_NAMES.environments);
   const environments = listed === '' ? [] : listed.split(',').map((letter) => letter.trim());
   const bad = environments.filter((letter) => letter !== 'R' && letter !== 'T' && letter !== 'S');
@@ -210,7 +279,6 @@ export function readPullConfig(env: Env): PullConfig {
     ...common,
     responsesPrefix: read.matching(ENV_NAMES.responsesPrefix, PREFIX, 'a key prefix ending in "/"'),
     environments: [...new Set(environments)] as Environment[],
-    answerTrust: readAnswerTrust(read, env),
     overdue: readOverdueRules(read),
   });
 }

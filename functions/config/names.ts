@@ -39,6 +39,15 @@ export const ENV_NAMES = {
   overdueNotificationHours: 'ONSS_OVERDUE_NOTIFICATION_HOURS',
   /** The watchdog: the applications that notify after their ACRF, comma-separated (`DMFA`). */
   overdueNotifyingApps: 'ONSS_OVERDUE_NOTIFYING_APPS',
+  /**
+   * The named channels, a JSON list (functions/config/channels.ts); when set, it replaces the
+   * single-channel variables (sender, host, port, protocol, secrets, answer trust).
+   */
+  channels: 'ONSS_CHANNELS',
+  /** Sends at once through the single unnamed channel (default 1). */
+  maxSends: 'ONSS_MAX_SENDS',
+  /** The send queue's URL: a message whose channel is busy is put back there with a delay. */
+  sendQueueUrl: 'ONSS_SEND_QUEUE_URL',
 } as const;
 
 /** One of the variable names. */
@@ -88,4 +97,17 @@ export const METRIC_NAMES = {
   declarationsCancelled: 'DeclarationsCancelled',
   /** Waits the watchdog marked overdue in a run (each wait counts once, ever). */
   overdue: 'OverdueDeclarations',
+  /** Days since the channel's server secret (password or SSH key) was last changed. */
+  serverCredentialAgeDays: 'ServerCredentialAgeDays',
+  /** Messages put back with a delay because their channel had no free send slot. */
+  sendsDeferred: 'SendsDeferred',
+  /** A server that showed another host key or certificate than the pinned one. */
+  serverIdentityChanged: 'ServerIdentityChanged',
 } as const;
+
+/**
+ * The dimension naming the channel on every per-channel metric (PullSuccess,
+ * CertificateDaysLeft, ServerCredentialAgeDays...) of a deployment with named channels; a
+ * deployment of one unnamed channel puts them without it.
+ */
+export const CHANNEL_DIMENSION = 'channel';

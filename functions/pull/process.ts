@@ -9,8 +9,8 @@ import type { Ledger } from '../../shared/ledger';
 import type { Environment } from '../../shared/names';
 import type { Notifier } from '../../shared/notify';
 import {
-  PULL_RUN_LEASE,
   pullResponses,
+  pullRunLease,
   RunInProgressError,
   runExclusively,
   type PullReport,
@@ -18,6 +18,7 @@ import {
 import type { AnswerTrust, SigningMaterial } from '../../shared/signing';
 import { NO_ANSWER_TRUST_WARNING } from '../../shared/signing/answer-trust';
 import { summarizeCertificate } from '../../shared/signing/material';
+import { credentialAgeDays } from '../../shared/secrets';
 import type { ObjectStore } from '../../shared/store';
 import type { TransportConnector } from '../../shared/transport';
 import {
@@ -27,6 +28,7 @@ import {
   type OverdueRun,
 } from '../../shared/watchdog';
 import { METRIC_NAMES } from '../config/names';
+import { reportServerIdentity } from '../server-identity';
 import { describeError, MetricUnit, type Log, type MetricSink } from '../observability';
 
 /** The ports and settings the pull function runs with. */
@@ -42,6 +44,17 @@ export interface PullDependencies {
   metrics: MetricSink;
   /** Counts one answer under its result (`acknowledged`, `rejected`, `notified`, `orphan`...). */
   countAnswer(result: string): void;
+  /**
+   * The named channel whose account is pulled: its answers stored under `<channel>/`, its run
+   * lease `pull-<channel>`, the watchdog on its declarations only. Absent: the one unnamed
+   * channel.
+   */
+  channel?: string;
+  /**
+   * When the channel's server secret (password or SSH key) was last changed: reported as its
+   * age in days (ServerCredentialAgeDays) each run. Absent: not reported.
+   */
+  serverSecretChangedAt?: () => Promise<Date>;
   /** This run's lease token: the Lambda request id. */
   owner: string;
   /** How long the run lease lasts: longer than the function may run. */
@@ -74,17 +87,23 @@ export type PullOutcome =
  */
 export async function runScheduledPull(deps: PullDependencies): Promise<PullOutcome> {
   await reportCertificate(deps);
+  await reportCredentialAge(deps);
   const answerTrust = await loadAnswerTrust(deps);
+  const channel = deps.channel === undefined ? {} : { channel: deps.channel };
   let report: PullReport;
   let overdue: OverdueRun | { error: unknown };
   try {
     ({ report, overdue } = await runExclusively(
       deps.ledger,
-      PULL_RUN_LEASE,
+      pullRunLease(deps.channel),
       { leaseMs: deps.leaseMs, owner: deps.owner },
       async () => {
         const pulled = await pullResponses(
-          { environments: deps.environments, ...(answerTrust ? { answerTrust } : {}) },
+          {
+            environments: deps.environments,
+            ...channel,
+            ...(answerTrust ? { answerTrust } : {}),
+          },
           {
             ledger: deps.ledger,
             connector: await deps.connector(),
@@ -140,6 +159,7 @@ export async function runScheduledPull(deps: PullDependencies): Promise<PullOutc
 async function watch(deps: PullDependencies): Promise<OverdueRun> {
   const run = await raiseOverdue(deps.ledger, deps.notifier, {
     now: (deps.now ?? (() => new Date()))(),
+    ...(deps.channel === undefined ? {} : { channel: deps.channel }),
     ...(deps.overdueRules ? { rules: deps.overdueRules } : {}),
   });
   for (const failure of run.failed) {
@@ -186,4 +206,96 @@ async function reportCertificate(deps: PullDependencies): Promise<void> {
   } catch (error) {
     deps.log.warn('the signing certificate could not be read', describeError(error));
   }
+}
+
+/**
+ * The server secret's age in days, every run, for the credential-age alarm. A date that cannot
+ * be read is logged, never a reason not to collect the answers.
+ */
+async function reportCredentialAge(deps: PullDependencies): Promise<void> {
+  if (deps.serverSecretChangedAt === undefined) return;
+  try {
+    const changedAt = await deps.serverSecretChangedAt();
+    const days = credentialAgeDays(changedAt, (deps.now ?? (() => new Date()))());
+    deps.metrics.addMetric(METRIC_NAMES.serverCredentialAgeDays, MetricUnit.Count, days);
+  } catch (error) {
+    deps.log.warn("the server secret's last change could not be read", describeError(error));
+  }
+}
+
+/** One channel's ports for a pull: its account, its secrets, its answers' trust. */
+export type PullChannelPorts = Pick<
+  PullDependencies,
+  'connector' | 'signingMaterial' | 'answerTrust' | 'serverSecretChangedAt'
+> & {
+  name?: string;
+  /** Its server as events name it (`sftp://host:port`), never a secret. */
+  server?: string;
+};
+
+/** What the pull of one channel came to: its outcome, or the error that stopped it. */
+export type ChannelPullOutcome = { channel?: string } & (
+  PullOutcome | { status: 'failed'; error: unknown }
+);
+
+/** Some channels' pulls failed: the invocation fails so the function's error alarm tells. */
+export class ChannelPullsFailedError extends Error {
+  override readonly name = 'ChannelPullsFailedError';
+  constructor(readonly failed: readonly ChannelPullOutcome[]) {
+    super(
+      `the pull of ${failed.map((outcome) => outcome.channel ?? 'the channel').join(', ')} ` +
+        'failed; the other channels were pulled',
+    );
+  }
+}
+
+/**
+ * Pulls each channel (or only `only`, the channel an invocation names) one after the other,
+ * each under its own run lease and with its own metrics: one channel's failure is logged and
+ * the next still pulled. Throws ChannelPullsFailedError after all ran when any failed.
+ */
+export async function runChannelPulls(
+  base: Omit<PullDependencies, 'connector' | 'signingMaterial' | 'answerTrust' | 'channel'>,
+  channels: readonly PullChannelPorts[],
+  options: { only?: string; metricsFor?: (channel: string) => MetricSink } = {},
+): Promise<ChannelPullOutcome[]> {
+  const chosen =
+    options.only === undefined
+      ? channels
+      : channels.filter((channel) => channel.name === options.only);
+  if (chosen.length === 0) {
+    throw new ChannelPullsFailedError([
+      { channel: options.only, status: 'failed', error: new Error('no such channel') },
+    ]);
+  }
+  const outcomes: ChannelPullOutcome[] = [];
+  for (const { name, server, ...ports } of chosen) {
+    const named = name === undefined ? {} : { channel: name };
+    if (name !== undefined) base.log.appendKeys({ channel: name });
+    const metrics =
+      name === undefined || options.metricsFor === undefined
+        ? base.metrics
+        : options.metricsFor(name);
+    try {
+      const outcome = await runScheduledPull({ ...base, ...ports, ...named, metrics });
+      outcomes.push({ ...named, ...outcome });
+    } catch (error) {
+      await reportServerIdentity(
+        error,
+        {
+          ...named,
+          server: server ?? name ?? 'the transfer point',
+          at: (base.now ?? (() => new Date()))(),
+        },
+        { notifier: base.notifier, metrics, log: base.log },
+      );
+      base.log.error('the pull of this channel failed; the others go on', describeError(error));
+      outcomes.push({ ...named, status: 'failed', error });
+    } finally {
+      base.log.removeKeys(['channel']);
+    }
+  }
+  const failed = outcomes.filter((outcome) => outcome.status === 'failed');
+  if (failed.length > 0) throw new ChannelPullsFailedError(failed);
+  return outcomes;
 }

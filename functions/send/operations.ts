@@ -14,27 +14,19 @@ import { EVENT_TYPES, type TransferEvent } from '../../shared/notify';
 import {
   cancelDeclaration,
   checkResendable,
+  checkResendChannel,
   OperationRefusedError,
   type OutboxOperation,
 } from '../../shared/operations';
-import { notifyQuietly, type DeclarationParams } from '../../shared/send';
+import { ChannelSenderError, notifyQuietly, type DeclarationParams } from '../../shared/send';
 import { METRIC_NAMES } from '../config/names';
 import { describeError, MetricUnit } from '../observability';
-import type { SendDependencies } from './process';
+import { metricsOf, type SendChannel, type SendDependencies } from './process';
 
 /** What the send function sends for a resend: the first set's naming, and the link. */
 export interface ResendOrder {
   declaration: DeclarationParams;
   resendOf: string;
-}
-
-/** A request about another channel's set: this deployment's credentials must not touch it. */
-class OtherSenderError extends OnssTransferError {
-  constructor(id: string, sender: string) {
-    super(`${id} belongs to sender ${id.split('.')[1] ?? '?'}, not this channel's (${sender})`, {
-      code: 'OTHER_CHANNEL',
-    });
-  }
 }
 
 function refusedEvent(
@@ -58,7 +50,7 @@ function isRefusal(error: unknown): boolean {
   return (
     error instanceof OperationRefusedError ||
     error instanceof DeclarationNotFoundError ||
-    error instanceof OtherSenderError
+    error instanceof ChannelSenderError
   );
 }
 
@@ -78,8 +70,10 @@ async function refuse(
   return true;
 }
 
-function checkSender(id: string, deps: SendDependencies): void {
-  if (id.split('.')[1] !== deps.config.sender) throw new OtherSenderError(id, deps.config.sender);
+/** Refuses a request about a set of another sender: the channel's account must not touch it. */
+function checkSender(id: string, channel: SendChannel): void {
+  const sender = id.split('.')[1] ?? '';
+  if (sender !== channel.sender) throw new ChannelSenderError(sender, channel);
 }
 
 /**
@@ -90,21 +84,23 @@ function checkSender(id: string, deps: SendDependencies): void {
 export async function cancelFromOutbox(
   object: string,
   operation: OutboxOperation,
+  channel: SendChannel,
   deps: SendDependencies,
   at: Date,
 ): Promise<boolean> {
   try {
-    checkSender(operation.declaration, deps);
+    checkSender(operation.declaration, channel);
     const result = await cancelDeclaration(operation.declaration, {
       ledger: deps.ledger,
-      connector: await deps.connector(),
+      connector: await channel.connector(),
+      ...(channel.name === undefined ? {} : { channel: channel.name }),
     });
     deps.log.info('cancelled', {
       declaration: result.record.id,
       td: result.td,
       repeated: result.repeated,
     });
-    deps.metrics.addMetric(METRIC_NAMES.declarationsCancelled, MetricUnit.Count, 1);
+    metricsOf(channel, deps).addMetric(METRIC_NAMES.declarationsCancelled, MetricUnit.Count, 1);
     await notifyQuietly(
       deps.notifier,
       {
@@ -138,6 +134,7 @@ export async function resendOrderFor(
   object: string,
   operation: OutboxOperation,
   identity: SourceIdentity,
+  channel: SendChannel,
   deps: SendDependencies,
   at: Date,
 ): Promise<ResendOrder | undefined> {
@@ -147,8 +144,9 @@ export async function resendOrderFor(
     return { declaration: { app, sender, env }, resendOf: earlier.resendOf };
   }
   try {
-    checkSender(operation.declaration, deps);
+    checkSender(operation.declaration, channel);
     const first = await checkResendable(deps.ledger, operation.declaration);
+    checkResendChannel(first, channel.name);
     const { app, sender, env } = first.key;
     return { declaration: { app, sender, env }, resendOf: first.id };
   } catch (error) {

@@ -7,7 +7,7 @@
  * dead-letter queue).
  */
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type { Ledger } from '../../shared/ledger';
+import type { DeclarationState, Ledger } from '../../shared/ledger';
 import type { Notifier } from '../../shared/notify';
 import {
   classifySendFailure,
@@ -16,27 +16,64 @@ import {
   launchedEvent,
   notifyQuietly,
   sendDeclaration,
+  withSendSlot,
+  type DeclarationParams,
   type DeclarationSource,
   type SendEvent,
 } from '../../shared/send';
-import { operationOfOutboxKey } from '../../shared/operations';
+import { operationOfOutboxKey, type OutboxOperation } from '../../shared/operations';
 import type { SigningMaterial } from '../../shared/signing';
 import { summarizeCertificate } from '../../shared/signing/material';
 import type { RetryOptions, TransportConnector } from '../../shared/transport';
 import type { SendConfig } from '../config/environment';
 import { METRIC_NAMES } from '../config/names';
 import { describeError, MetricUnit, type Log, type MetricSink } from '../observability';
+import { reportServerIdentity } from '../server-identity';
 import { cancelFromOutbox, resendOrderFor } from './operations';
+import { routeOutboxKey, UnknownChannelError, type RoutedKey } from './outbox-route';
 import { objectsOfMessage, type ObjectRef } from './s3-event';
+
+/** One channel as the send function uses it: its sender, its limit and its two secrets. */
+export interface SendChannel {
+  /** Its name; undefined for the one unnamed channel of a deployment without channels. */
+  name?: string;
+  /** The sender number it files for. */
+  sender: string;
+  /** Sends at once through it, at most (its ledger slots). */
+  maxSends: number;
+  /** Its server as events name it (`ftps://host:port`), never a secret; default: its name. */
+  server?: string;
+  signingMaterial(): Promise<SigningMaterial>;
+  connector(): Promise<TransportConnector>;
+}
+
+/** A send slot lease outlasting the send function's longest run (15 minutes) by a margin. */
+export const SEND_SLOT_LEASE_MS = 20 * 60_000;
+
+/** How long a message whose channel has no free slot waits before it comes back. */
+export const BUSY_DELAY_SECONDS = 60;
 
 /** The ports and settings the send function runs with. */
 export interface SendDependencies {
-  config: Pick<SendConfig, 'bucket' | 'outboxPrefix' | 'sender' | 'signTest'>;
+  config: Pick<SendConfig, 'bucket' | 'outboxPrefix' | 'signTest'>;
+  /**
+   * One unnamed channel (objects straight under the outbox prefix), or named channels (objects
+   * under `<outbox>/<channel>/`).
+   */
+  channels: readonly SendChannel[];
   ledger: Ledger;
   notifier: Notifier;
   openSource(ref: ObjectRef): Promise<DeclarationSource>;
-  signingMaterial(): Promise<SigningMaterial>;
-  connector(): Promise<TransportConnector>;
+  /**
+   * Puts a message body back on the send queue, to come again after `delaySeconds`: what a
+   * message whose channel has no free send slot does. Absent: such a message is returned as a
+   * batch item failure, to come back after the queue's visibility timeout.
+   */
+  requeue?(body: string, delaySeconds: number): Promise<void>;
+  /** How long a send slot is held at most; default SEND_SLOT_LEASE_MS. */
+  slotLeaseMs?: number;
+  /** The metrics of one named channel (with its dimension); absent: `metrics`. */
+  metricsFor?(channel: string): MetricSink;
   log: Log;
   metrics: MetricSink;
   now?: () => Date;
@@ -58,68 +95,201 @@ export async function processSendBatch(
 ): Promise<SQSBatchResponse> {
   const batchItemFailures: SQSBatchResponse['batchItemFailures'] = [];
   for (const message of event.Records) {
-    if (!(await processMessage(message.body, deps))) {
-      batchItemFailures.push({ itemIdentifier: message.messageId });
-    }
+    const outcome = await processMessage(message.body, deps);
+    if (outcome === 'busy' && (await requeued(message.body, deps))) continue;
+    if (outcome !== 'done') batchItemFailures.push({ itemIdentifier: message.messageId });
   }
   return { batchItemFailures };
 }
 
-/** Sends every object a message names; false when the message must come back. */
-async function processMessage(body: string, deps: SendDependencies): Promise<boolean> {
+/** What became of a message: done, to come back, or waiting for a free send slot. */
+type MessageOutcome = 'done' | 'retry' | 'busy';
+
+/**
+ * Puts a message whose channel was busy back on the queue, delayed. A new message starts its
+ * receive count again, so waiting for a slot never sends it to the dead-letter queue. False
+ * when there is no requeue port or it failed: the message then comes back as a failure.
+ */
+async function requeued(body: string, deps: SendDependencies): Promise<boolean> {
+  if (deps.requeue === undefined) return false;
+  try {
+    await deps.requeue(body, BUSY_DELAY_SECONDS);
+    return true;
+  } catch (error) {
+    deps.log.error('a busy message could not be put back: it comes back as a failure', {
+      ...describeError(error),
+    });
+    return false;
+  }
+}
+
+/** Sends every object a message names. */
+async function processMessage(body: string, deps: SendDependencies): Promise<MessageOutcome> {
   let refs: ObjectRef[];
   try {
     refs = objectsOfMessage(body);
   } catch (error) {
     // A message that is not an S3 event never will be: keep it for a person (DLQ).
     deps.log.error('unreadable send queue message', describeError(error));
-    return false;
+    return 'retry';
   }
-  let done = true;
-  for (const ref of refs) done = (await sendObject(ref, deps)) && done;
-  return done;
+  let outcome: MessageOutcome = 'done';
+  for (const ref of refs) {
+    const sent = await sendObject(ref, deps);
+    // A retry wins over busy: the whole message comes back either way, a retry counts.
+    if (sent === 'retry' || (sent === 'busy' && outcome === 'done')) outcome = sent;
+  }
+  return outcome;
 }
 
-/** Sends one object; false when it must be tried again. */
-async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boolean> {
-  const now = deps.now ?? (() => new Date());
+/** Sends one object, in one of its channel's send slots. */
+async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<MessageOutcome> {
   const object = `s3://${ref.bucket}/${ref.key}`;
-  // What the run reported before it failed: its set, and whether it recorded that set failed.
-  const run: RunReport = { abandoned: false };
   deps.log.appendKeys({ object, ...(ref.versionId ? { versionId: ref.versionId } : {}) });
   try {
     if (ref.bucket !== deps.config.bucket) {
       deps.log.warn('ignored: object of another bucket', { bucket: ref.bucket });
-      return true;
+      return 'done';
     }
-    const operation = operationOfOutboxKey(ref.key, deps.config.outboxPrefix);
-    if (operation?.kind === 'cancel') return await cancelFromOutbox(object, operation, deps, now());
-    const declaration =
-      operation === undefined
-        ? declarationFromOutboxKey(ref.key, {
-            prefix: deps.config.outboxPrefix,
-            sender: deps.config.sender,
-          })
-        : undefined;
-    if (operation === undefined && declaration === undefined) {
+    const routed = routeOutboxKey(ref.key, deps.config.outboxPrefix, deps.channels);
+    if (routed.kind === 'ignored') {
       deps.log.info('ignored: not a declaration (a folder key)');
-      return true;
+      return 'done';
     }
-    const source = await deps.openSource(ref);
+    if (routed.kind === 'unknown') {
+      const error = new UnknownChannelError(ref.key, routed.name, deps.channels);
+      deps.log.warn('refused: not sent', describeError(error));
+      await notifyQuietly(deps.notifier, failedEvent(object, error, nowOf(deps)), (notifyError) =>
+        deps.log.error('the failed event was not raised', describeError(notifyError)),
+      );
+      return 'done';
+    }
+    const { channel } = routed;
+    if (channel.name !== undefined) deps.log.appendKeys({ channel: channel.name });
+    // The key is read before a slot is taken: a refused name never waits for one.
+    let request: KeyRequest;
+    try {
+      request = requestOfKey(ref.key, routed);
+    } catch (error) {
+      return (await handleFailure(object, error, deps, nowOf(deps), { abandoned: false }))
+        ? 'done'
+        : 'retry';
+    }
+    if (request.operation === undefined && request.declaration === undefined) {
+      deps.log.info('ignored: not a declaration (a folder key)');
+      return 'done';
+    }
+    let source: DeclarationSource | undefined;
+    if (request.operation?.kind !== 'cancel') {
+      try {
+        source = await deps.openSource(ref);
+      } catch (error) {
+        const done = await handleFailure(object, error, deps, nowOf(deps), { abandoned: false });
+        return done ? 'done' : 'retry';
+      }
+    }
+    const send = async (): Promise<MessageOutcome> =>
+      (await sendInChannel(ref, object, routed, request, source, deps)) ? 'done' : 'retry';
+    // A repeated delivery of a source already launched or given up touches no server: it is
+    // settled at once rather than wait behind the channel's sends.
+    const earlier = source && (await deps.ledger.findBySource(source.identity));
+    if (earlier !== undefined && SETTLED.has(earlier.state)) return await send();
+    const slot = await withSendSlot(
+      deps.ledger,
+      {
+        ...(channel.name === undefined ? {} : { channel: channel.name }),
+        maxSends: channel.maxSends,
+        leaseMs: deps.slotLeaseMs ?? SEND_SLOT_LEASE_MS,
+      },
+      send,
+    );
+    if (slot.ran) return slot.value;
+    deps.log.info(`channel busy: its ${channel.maxSends} send slot(s) are taken; waiting`);
+    metricsOf(channel, deps).addMetric(METRIC_NAMES.sendsDeferred, MetricUnit.Count, 1);
+    return 'busy';
+  } catch (error) {
+    deps.log.error('send failed: the message will be tried again', describeError(error));
+    return 'retry';
+  } finally {
+    deps.log.removeKeys(['object', 'versionId', 'declaration', 'channel']);
+  }
+}
+
+/**
+ * States in which a source's set needs no server any more: launched (and answered), failed or
+ * cancelled. Not `launching`: its GO may still have to be put.
+ */
+const SETTLED: ReadonlySet<DeclarationState> = new Set<DeclarationState>([
+  'launched',
+  'acknowledged',
+  'rejected',
+  'notified',
+  'refused',
+  'failed',
+  'cancelled',
+]);
+
+const nowOf = (deps: SendDependencies): Date => (deps.now ?? (() => new Date()))();
+
+/** A channel's metrics: with its dimension when it has a name. */
+export function metricsOf(channel: { name?: string }, deps: SendDependencies): MetricSink {
+  return channel.name === undefined || deps.metricsFor === undefined
+    ? deps.metrics
+    : deps.metricsFor(channel.name);
+}
+
+/** What an outbox key asks for: an operator's request, or a declaration to send. */
+interface KeyRequest {
+  operation: OutboxOperation | undefined;
+  /** The declaration's naming when the key is one; undefined for a request or a folder. */
+  declaration: DeclarationParams | undefined;
+}
+
+/** Reads an outbox key in its channel's layout; throws the layout's or the name rules' error. */
+function requestOfKey(key: string, { channel, prefix }: RoutedKey): KeyRequest {
+  const operation = operationOfOutboxKey(key, prefix);
+  const declaration =
+    operation === undefined
+      ? declarationFromOutboxKey(key, { prefix, sender: channel.sender })
+      : undefined;
+  return { operation, declaration };
+}
+
+/** Sends one object through its channel; false when it must be tried again. */
+async function sendInChannel(
+  ref: ObjectRef,
+  object: string,
+  { channel }: Pick<RoutedKey, 'channel'>,
+  { operation, declaration }: KeyRequest,
+  opened: DeclarationSource | undefined,
+  deps: SendDependencies,
+): Promise<boolean> {
+  const now = deps.now ?? (() => new Date());
+  const metrics = metricsOf(channel, deps);
+  // What the run reported before it failed: its set, and whether it recorded that set failed.
+  const run: RunReport = { abandoned: false };
+  try {
+    if (operation?.kind === 'cancel') {
+      return await cancelFromOutbox(object, operation, channel, deps, now());
+    }
+    const source = opened ?? (await deps.openSource(ref));
     // A resend (`resend/<set>/<file>`): the first set's naming and the link, or refused.
     const order =
       operation === undefined
         ? undefined
-        : await resendOrderFor(object, operation, source.identity, deps, now());
+        : await resendOrderFor(object, operation, source.identity, channel, deps, now());
     const naming = order?.declaration ?? declaration;
     if (naming === undefined) return true;
-    const material = await deps.signingMaterial();
+    const material = await channel.signingMaterial();
     const { daysLeft } = summarizeCertificate(material.certificate, now());
-    deps.metrics.addMetric(METRIC_NAMES.certificateDaysLeft, MetricUnit.Count, daysLeft);
+    metrics.addMetric(METRIC_NAMES.certificateDaysLeft, MetricUnit.Count, daysLeft);
     const result = await sendDeclaration(
       {
         source,
         declaration: naming,
+        ...(channel.name === undefined
+          ? {}
+          : { channel: { name: channel.name, sender: channel.sender } }),
         ...(order === undefined ? {} : { resendOf: order.resendOf }),
         plan: {
           ...(deps.config.signTest ? { signFor: { T: true, S: true } } : {}),
@@ -130,7 +300,7 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boole
       },
       {
         ledger: deps.ledger,
-        connector: await deps.connector(),
+        connector: await channel.connector(),
         material,
         now,
         onEvent: (sent) => {
@@ -148,7 +318,7 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boole
       resumed: result.resumed,
       durationMs: result.durationMs,
     });
-    deps.metrics.addMetric(METRIC_NAMES.declarationsSent, MetricUnit.Count, 1);
+    metrics.addMetric(METRIC_NAMES.declarationsSent, MetricUnit.Count, 1);
     deps.metrics.addMetric(METRIC_NAMES.bytesSent, MetricUnit.Bytes, result.plan.size);
     deps.metrics.addMetric(METRIC_NAMES.partsSent, MetricUnit.Count, result.plan.nparts);
     deps.metrics.addMetric(METRIC_NAMES.sendDuration, MetricUnit.Milliseconds, result.durationMs);
@@ -157,9 +327,16 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<boole
     );
     return true;
   } catch (error) {
+    await reportServerIdentity(
+      error,
+      {
+        ...(channel.name === undefined ? {} : { channel: channel.name }),
+        server: channel.server ?? channel.name ?? 'the transfer point',
+        at: now(),
+      },
+      { notifier: deps.notifier, metrics, log: deps.log },
+    );
     return handleFailure(object, error, deps, now(), run);
-  } finally {
-    deps.log.removeKeys(['object', 'versionId', 'declaration']);
   }
 }
 

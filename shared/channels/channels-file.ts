@@ -25,6 +25,8 @@ export interface Channel {
   passwordEnv?: string;
   /** FTPS: the CA (PEM file) to trust for the server's certificate. */
   caFile?: string;
+  /** FTPS: the pinned SHA-256 fingerprint of the server's certificate (`--server-cert-sha256`). */
+  serverCertSha256?: string;
   /** SFTP: the private key file, the variable of its passphrase, the pinned host key. */
   sshKey?: string;
   sshKeyPasswordEnv?: string;
@@ -68,6 +70,7 @@ const FIELDS: Readonly<Record<Exclude<keyof Channel, 'name' | 'sender'>, FieldKi
   protocol: 'text',
   passwordEnv: 'text',
   caFile: 'text',
+  serverCertSha256: 'text',
   sshKey: 'text',
   sshKeyPasswordEnv: 'text',
   hostKeySha256: 'text',

@@ -1,3 +1,5 @@
+import type { ServerIdentityKind } from '../transport/errors';
+
 /**
  * The events the receive path raises, one per state change or problem. The
  * names are the EventBridge detail-types on AWS, so they are constants shared
@@ -45,10 +47,26 @@ export const EVENT_TYPES = {
    * another channel's...): nothing sent, the reason in the message.
    */
   operationRefused: 'operation.refused',
+  /**
+   * The transfer point's server presented an identity other than the pinned one: an SFTP host
+   * key or an FTPS certificate. The connection was refused before logging in, nothing was
+   * sent; the message names the pinned and the presented fingerprints and what to do.
+   */
+  serverIdentityChanged: 'server.identity-changed',
 } as const;
 
 /** One of the event names. */
 export type EventType = (typeof EVENT_TYPES)[keyof typeof EVENT_TYPES];
+
+/** A server identity that is not the pinned one, as an event carries it. */
+export interface ServerIdentityInEvent {
+  /** `host-key` (SFTP) or `tls-certificate` (FTPS). */
+  kind: ServerIdentityKind;
+  /** The fingerprint pinned in the server secret or the channel (the old one). */
+  pinned: string;
+  /** The fingerprint the server presented (the new one). */
+  presented: string;
+}
 
 /** A reception error or anomaly, with its meaning in words. */
 export interface ErrorInWords {
@@ -82,6 +100,12 @@ export interface TransferEvent {
   lateByMinutes?: number;
   /** The response set the event comes from. */
   response?: string;
+  /** The channel the event concerns, when one is named. */
+  channel?: string;
+  /** The server concerned, `ftps://user@host:port` (never a secret). */
+  server?: string;
+  /** For a server identity change: the pinned and the presented fingerprints. */
+  serverIdentity?: ServerIdentityInEvent;
   /** Where the stored files are (paths or URLs). */
   files?: string[];
   /** A sentence for people. */

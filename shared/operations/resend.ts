@@ -40,11 +40,7 @@ export async function planResend(
   channel?: string,
 ): Promise<ResendPlan> {
   const first = await checkResendable(ledger, id);
-  // A set sent through a channel is resent through it; one sent with bare flags (perhaps with
-  // the wrong account, ACRF-108) may be resent through the channel of its sender.
-  if (first.channel !== undefined && first.channel !== channel) {
-    throw new OtherChannelError(first, 'resend', channel);
-  }
+  checkResendChannel(first, channel);
   if (first.source.kind !== 'file') {
     throw new ResendSourceError(
       first,
@@ -61,6 +57,18 @@ export async function planResend(
       resendOf: id,
     },
   };
+}
+
+/**
+ * Refuses (OtherChannelError) the resend of `first` through `channel` (undefined for an unnamed
+ * one) when it was sent through another. A set sent through a channel is resent through it; one
+ * sent with bare flags (perhaps with the wrong account, ACRF-108) may be resent through the
+ * channel of its sender.
+ */
+export function checkResendChannel(first: DeclarationRecord, channel: string | undefined): void {
+  if (first.channel !== undefined && first.channel !== channel) {
+    throw new OtherChannelError(first, 'resend', channel);
+  }
 }
 
 /**

@@ -23,5 +23,6 @@ export type {
   SigningSecret,
   SshKeyCredentials,
 } from './parse';
+export { credentialAgeDays } from './credential-age';
 export { localSecretSource } from './local';
 export type { LocalSecretOptions } from './local';

@@ -9,6 +9,7 @@ import {
   KeyPasswordWrongError,
   loadPemMaterial,
   loadPkcs12Material,
+  normalizeFingerprint,
   readPemCertificates,
   readPemPrivateKey,
   SigningError,
@@ -45,6 +46,11 @@ export interface ServerTrust {
   hostKeySha256?: string;
   /** FTPS: the CA certificate(s) the server's certificate must chain to, PEM. */
   caPem?: string;
+  /**
+   * FTPS: the pinned SHA-256 fingerprint of the server's certificate, as upper-case hex pairs
+   * joined by colons (`AB:CD:...`); the secret may write it in any case, with or without colons.
+   */
+  serverCertSha256?: string;
 }
 
 /** Transfer point credentials with a password (FTP, FTPS, SFTP). */
@@ -278,6 +284,9 @@ function isEncryptedKey(pem: string): boolean {
 
 const HOST_KEY_SHA256 = /^SHA256:[A-Za-z0-9+/]{43}$/;
 
+/** The optional fields of the server secret about trusting the server. */
+const TRUST_FIELDS = ['hostKeySha256', 'caPem', 'serverCertSha256'] as const;
+
 /** The optional trust fields of the server secret, checked. */
 function serverTrust(fields: Fields, what: string): ServerTrust {
   const hostKeySha256 = optionalString(fields, 'hostKeySha256', what);
@@ -292,16 +301,27 @@ function serverTrust(fields: Fields, what: string): ServerTrust {
   if (caPem !== undefined && !PEM_CERTIFICATE.test(caPem)) {
     throw new SecretFormatError(what, 'caPem', 'must hold PEM certificates (BEGIN CERTIFICATE)');
   }
+  const pin = optionalString(fields, 'serverCertSha256', what);
+  const serverCertSha256 = pin === undefined ? undefined : normalizeFingerprint(pin);
+  if (pin !== undefined && serverCertSha256 === undefined) {
+    throw new SecretFormatError(
+      what,
+      'serverCertSha256',
+      "must be the SHA-256 fingerprint of the server's certificate: 64 hex digits, colons optional (openssl x509 -fingerprint -sha256)",
+    );
+  }
   return {
     ...(hostKeySha256 === undefined ? {} : { hostKeySha256 }),
     ...(caPem === undefined ? {} : { caPem }),
+    ...(serverCertSha256 === undefined ? {} : { serverCertSha256 }),
   };
 }
 
 /**
  * Parses the transfer point credentials: `{ "user", "password" }`, or
  * `{ "user", "privateKeyPem", "passphrase"? }` for SFTP with an SSH key (one of the two, not
- * both), each with the optional trust fields `hostKeySha256` (SFTP) and `caPem` (FTPS).
+ * both), each with the optional trust fields `hostKeySha256` (SFTP), `caPem` and
+ * `serverCertSha256` (FTPS; kept normalised, `AB:CD:...`).
  * Checks the shape only; the key is read by the SFTP adapter. Throws SecretFormatError naming
  * the field.
  */
@@ -321,7 +341,7 @@ export function parseServerSecret(value: string, what = 'the server secret'): Se
     );
   }
   if (hasPassword) {
-    refuseOtherFields(fields, ['user', 'password', 'hostKeySha256', 'caPem'], what);
+    refuseOtherFields(fields, ['user', 'password', ...TRUST_FIELDS], what);
     return {
       user,
       password: requiredString(fields, 'password', what),
@@ -335,11 +355,7 @@ export function parseServerSecret(value: string, what = 'the server secret'): Se
       'is missing (give "password", or "privateKeyPem" for an SSH key)',
     );
   }
-  refuseOtherFields(
-    fields,
-    ['user', 'privateKeyPem', 'passphrase', 'hostKeySha256', 'caPem'],
-    what,
-  );
+  refuseOtherFields(fields, ['user', 'privateKeyPem', 'passphrase', ...TRUST_FIELDS], what);
   const privateKeyPem = requiredString(fields, 'privateKeyPem', what);
   if (!PEM_PRIVATE_KEY.test(privateKeyPem)) {
     throw new SecretFormatError(

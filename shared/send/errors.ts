@@ -37,12 +37,32 @@ export class EarlierFailureError extends SendError {
   }
 }
 
+/**
+ * The set was cancelled by an operator while this run was sending it: the run stopped before its
+ * GO, as the cancel meant. Not a failure of the declaration: nothing to retry, nothing to report
+ * but this.
+ */
+export class SetCancelledError extends SendError {
+  readonly record: DeclarationRecord;
+
+  constructor(record: DeclarationRecord, cause?: unknown) {
+    super(
+      `${record.id} was cancelled${record.cancelledAt ? ` at ${record.cancelledAt}` : ''} while ` +
+        'it was being sent: stopped before its GO, it will never be launched',
+      { code: 'CANCELLED', cause },
+    );
+    this.record = record;
+  }
+}
+
 /** A declaration of another sender than its channel's: the transfer point would refuse it. */
 export class ChannelSenderError extends SendError {
-  constructor(sender: string, channel: { name: string; sender: string }) {
+  constructor(sender: string, channel: { name?: string; sender: string }) {
     super(
-      `the declaration is for sender ${sender}, but channel ${channel.name} files for sender ` +
-        `${channel.sender} (ACRF-108: the sender must be the one of the account's folder)`,
+      `the declaration is for sender ${sender}, but ` +
+        `${channel.name === undefined ? "this deployment's channel" : `channel ${channel.name}`} ` +
+        `files for sender ${channel.sender} (ACRF-108: the sender must be the one of the ` +
+        "account's folder)",
       { code: 'ACRF-108' },
     );
   }

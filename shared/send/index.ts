@@ -13,3 +13,5 @@ export { OutboxKeyError, declarationFromOutboxKey } from './outbox-key';
 export type { OutboxLayout } from './outbox-key';
 export { classifySendFailure, failedEvent, launchedEvent, notifyQuietly } from './outcome';
 export type { SendFailureContext, SendFailureKind } from './outcome';
+export { sendSlotNames, withSendSlot } from './send-slots';
+export type { SlotOutcome } from './send-slots';

@@ -10,15 +10,21 @@ import { SequenceExhaustedError } from '../ledger/errors';
 import { FileRuleError, NameRuleError, SetRuleError } from '../names/errors';
 import type { Notifier, TransferEvent } from '../notify/events';
 import { EVENT_TYPES } from '../notify/events';
-import { ChannelSenderError, DuplicateContentError, EarlierFailureError } from './errors';
+import {
+  ChannelSenderError,
+  DuplicateContentError,
+  EarlierFailureError,
+  SetCancelledError,
+} from './errors';
 import { OutboxOperationKeyError } from '../operations/outbox-operations';
 import { OutboxKeyError } from './outbox-key';
 import type { SendResult } from './send-types';
 import { SourceChangedError } from './source';
 
 /**
- * - `done`: the source was already launched, another run holds it, or its set already failed
- *   and was reported then (EarlierFailureError): nothing to do.
+ * - `done`: the source was already launched, another run holds it, its set already failed
+ *   and was reported then (EarlierFailureError), or an operator cancelled it during the run
+ *   (SetCancelledError): nothing to do.
  * - `refused`: the declaration breaks a rule (name, content, size, duplicate content, a name
  *   already sent, a source replaced while sending), or the run recorded its set failed (a
  *   permanent server reply mid-upload: the set's files are removed and it will never be
@@ -58,7 +64,8 @@ export function classifySendFailure(
   if (
     error instanceof DuplicateSourceError ||
     error instanceof LeaseLostError ||
-    error instanceof EarlierFailureError
+    error instanceof EarlierFailureError ||
+    error instanceof SetCancelledError
   ) {
     return 'done';
   }

@@ -8,7 +8,7 @@ import type { ClaimResult, DeclarationRecord, Ledger, SentFile } from '../ledger
 import { DuplicateSourceError, LeaseLostError } from '../ledger';
 import { DEFAULT_RETRY_OPTIONS, type Transport, type TransportConnector } from '../transport';
 import { isResend, planFromRecord, plannedFiles, requireMaterial, resolveKey } from './claim-plan';
-import { ChannelSenderError, DuplicateContentError } from './errors';
+import { ChannelSenderError, DuplicateContentError, SetCancelledError } from './errors';
 import { finishLaunch, markLaunched, putGo, takeLaunchLease } from './launch';
 import { planDeclaration, type SendPlan } from './plan';
 import { abandon, confirmSet, retireOlderVersions } from './set-files';
@@ -85,6 +85,10 @@ export async function sendDeclaration(
       // A set left live (a network failure, a refusal before the parts were removed) is free
       // for the next run at once; one that moved on, or that another run holds, is not ours.
       await ledger.releaseLease(setId, owner).catch(() => undefined);
+      // An operator's cancel during the run ends it at its next ledger step: say so, rather
+      // than the lease or state conflict it shows as.
+      const now = await ledger.get(setId).catch(() => undefined);
+      if (now?.state === 'cancelled') throw new SetCancelledError(now, error);
       throw error;
     }
   } finally {

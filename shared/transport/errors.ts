@@ -29,6 +29,8 @@ export const TRANSPORT_CODES = {
   CLOSED: 'TRANSPORT_CLOSED',
   /** SFTP: the server's host key is not the pinned one, or none is pinned (never transient). */
   HOST_KEY: 'TRANSPORT_HOST_KEY',
+  /** FTPS: the server's certificate is not the pinned one (never transient). */
+  SERVER_CERT: 'TRANSPORT_SERVER_CERT',
   /** Any other failure; not retried, since nothing says it would help. */
   FAILED: 'TRANSPORT_FAILED',
 } as const;
@@ -159,22 +161,89 @@ export class TransportClosedError extends TransportError {
   }
 }
 
+/** What a pin holds a server to: its SSH host key (SFTP) or its TLS certificate (FTPS). */
+export type ServerIdentityKind = 'host-key' | 'tls-certificate';
+
 /**
- * SFTP: the server's host key was refused before logging in, so nothing was sent: it is not
- * the pinned one (`expected`), or no key is pinned and trust on first use is off. Never
- * transient: the same server shows the same key; a person must check it and pin it.
+ * A server that no longer shows the identity pinned for it: what kind of identity, the pinned
+ * fingerprint (`expected`) and the one the server presented (`actual`).
  */
-export class TransportHostKeyError extends TransportError {
-  /** The server's key, as OpenSSH prints it: `SHA256:` and base64 without padding. */
+export interface ServerIdentityChange {
+  kind: ServerIdentityKind;
+  /** The pinned fingerprint. */
+  expected: string;
+  /** The fingerprint the server presented instead. */
+  actual: string;
+}
+
+/**
+ * A server refused for the identity it presented, before anything was sent: its SSH host key
+ * ({@link TransportHostKeyError}) or its TLS certificate ({@link TransportServerCertificateError}).
+ * Never transient: the same server shows the same identity; a person must check it and pin it.
+ * {@link serverIdentityChange} reads one as the change of a pinned identity.
+ */
+export abstract class TransportServerIdentityError extends TransportError {
+  /** What the pin holds the server to. */
+  abstract readonly kind: ServerIdentityKind;
+  /** The fingerprint the server presented. */
   readonly actual: string;
   /** The pinned (or first trusted) fingerprint it was compared with; undefined when none. */
   readonly expected: string | undefined;
 
-  constructor(message: string, fingerprints: { actual: string; expected?: string }) {
-    super(message, { code: TRANSPORT_CODES.HOST_KEY, transient: false });
+  constructor(
+    message: string,
+    code: TransportCode,
+    fingerprints: { actual: string; expected?: string | undefined },
+  ) {
+    super(message, { code, transient: false });
     this.actual = fingerprints.actual;
     this.expected = fingerprints.expected;
   }
+}
+
+/**
+ * SFTP: the server's host key was refused before logging in, so nothing was sent: it is not
+ * the pinned one (`expected`), or no key is pinned and trust on first use is off. Never
+ * transient: the same server shows the same key; a person must check it and pin it. Both
+ * fingerprints are as OpenSSH prints them: `SHA256:` and base64 without padding.
+ */
+export class TransportHostKeyError extends TransportServerIdentityError {
+  /** Always `host-key`. */
+  readonly kind = 'host-key';
+
+  constructor(message: string, fingerprints: { actual: string; expected?: string }) {
+    super(message, TRANSPORT_CODES.HOST_KEY, fingerprints);
+  }
+}
+
+/**
+ * FTPS: the server's TLS certificate is not the pinned one (`serverCertSha256`). Refused in the
+ * TLS handshake, so nothing was sent on that connection: on the control connection, neither the
+ * user name nor the password. Never transient: a person must check the new certificate with
+ * the transfer point and update the pin. Fingerprints are SHA-256, upper-case hex pairs joined
+ * by colons (`AB:CD:...`).
+ */
+export class TransportServerCertificateError extends TransportServerIdentityError {
+  /** Always `tls-certificate`. */
+  readonly kind = 'tls-certificate';
+  /** The pinned fingerprint. */
+  declare readonly expected: string;
+
+  constructor(message: string, fingerprints: { actual: string; expected: string }) {
+    super(message, TRANSPORT_CODES.SERVER_CERT, fingerprints);
+  }
+}
+
+/**
+ * The change of a pinned server identity `error` reports: an SSH host key or a TLS certificate
+ * other than the pinned one, with both fingerprints. Undefined for any other error, and for a
+ * host key refused because none was pinned (nothing changed: there was nothing to compare).
+ */
+export function serverIdentityChange(error: unknown): ServerIdentityChange | undefined {
+  if (!(error instanceof TransportServerIdentityError) || error.expected === undefined) {
+    return undefined;
+  }
+  return { kind: error.kind, expected: error.expected, actual: error.actual };
 }
 
 /**

@@ -26,7 +26,13 @@ export { checkRemotePath } from './paths';
 export type { FtpOptions, FtpConnectorOptions, ResolvedFtpOptions } from './ftp';
 export { memoryConnector } from './memory';
 export type { MemoryFiles } from './memory';
-export { TransportHostKeyError } from './errors';
+export {
+  TransportHostKeyError,
+  TransportServerCertificateError,
+  TransportServerIdentityError,
+  serverIdentityChange,
+} from './errors';
+export type { ServerIdentityChange, ServerIdentityKind } from './errors';
 export {
   sftpConnector,
   resolveSftpOptions,

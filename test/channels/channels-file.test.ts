@@ -31,6 +31,16 @@ describe('parseChannels', () => {
     expect(channel).toEqual(full);
   });
 
+  it('reads the FTPS trust settings: a CA file and a pinned server certificate', () => {
+    const ftps = {
+      ...east,
+      protocol: 'ftps',
+      caFile: '/trust/ca.pem',
+      serverCertSha256: `${'AB:'.repeat(31)}AB`,
+    };
+    expect(parseChannels(file([ftps]), 'channels.json')).toEqual([ftps]);
+  });
+
   it.each([
     ['not JSON', '{', 'channels.json: is not JSON'],
     ['no list', '{"channel": []}', 'must be an object with a "channels" list'],

@@ -1,4 +1,5 @@
-import { writeFileSync } from 'node:fs';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { INSECURE_WARNING } from '../../cli/commands/server-options';
 import { sampleDmfaXml } from '../../shared/demo/sample-dmfa';
@@ -119,6 +120,51 @@ describe('send and pull over explicit FTPS', () => {
     expect(run.stderr).toContain('TRANSPORT_TLS');
   });
 
+  it('sends with --server-cert-sha256, the pin of the server certificate, quietly', async () => {
+    const pin = new X509Certificate(sim.caPem ?? '').fingerprint256;
+    const run = await send('--protocol', 'ftps', '--ca-file', caFile, '--server-cert-sha256', pin);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+  });
+
+  it("refuses a server certificate other than a channel's pin, naming both: exit 1", async () => {
+    const actual = new X509Certificate(sim.caPem ?? '').fingerprint256.toUpperCase();
+    const pinned = new X509Certificate(readFileSync(strangerCa, 'utf8')).fingerprint256;
+    const channels = join(dir, 'channels.json');
+    writeFileSync(
+      channels,
+      JSON.stringify({
+        channels: [
+          {
+            name: 'pinned',
+            sender: '123456',
+            host: sim.host,
+            port: sim.port,
+            user: sim.user,
+            protocol: 'ftps',
+            passwordEnv: 'SIM_PW',
+            caFile,
+            serverCertSha256: pinned,
+          },
+        ],
+      }),
+    );
+    const run = await cli(
+      [
+        'send',
+        declaration(),
+        ...['--app', 'DMFA', '--env', 'T', '--channel', 'pinned', '--channels', channels],
+        ...['--ledger', join(dir, 'ledger.sqlite')],
+      ],
+      env,
+    );
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`the server's certificate ${actual} is not the pinned ${pinned}`);
+    expect(run.stderr).toContain('nothing was sent');
+    expect(run.stderr).toContain('TRANSPORT_SERVER_CERT');
+    expect(run.stderr).not.toContain(PASSWORD);
+  });
+
   it('plain FTP (the default) to the FTPS-only server: login refused', async () => {
     const run = await send();
     expect(run.code).toBe(1);
@@ -145,6 +191,26 @@ describe('send and pull over explicit FTPS', () => {
     ],
     ['--ca-file without ftps', ['--ca-file', caFile], /--ca-file is for FTPS: add --protocol ftps/],
     ['--insecure without ftps', ['--insecure'], /--insecure is for FTPS: add --protocol ftps/],
+    [
+      '--server-cert-sha256 without ftps',
+      ['--server-cert-sha256', 'AB'.repeat(32)],
+      /--server-cert-sha256 is for FTPS: add --protocol ftps/,
+    ],
+    [
+      '--server-cert-sha256 for SFTP',
+      ['--protocol', 'sftp', '--server-cert-sha256', 'AB'.repeat(32)],
+      /--server-cert-sha256 is for FTPS, not SFTP/,
+    ],
+    [
+      '--server-cert-sha256 with --insecure',
+      ['--protocol', 'ftps', '--insecure', '--server-cert-sha256', 'AB'.repeat(32)],
+      /--server-cert-sha256 and --insecure contradict each other/,
+    ],
+    [
+      '--server-cert-sha256 that is not a fingerprint',
+      ['--protocol', 'ftps', '--server-cert-sha256', 'SHA256:abc'],
+      /--server-cert-sha256 "SHA256:abc" is not a SHA-256 certificate fingerprint/,
+    ],
     [
       '--ca-file with --insecure',
       ['--protocol', 'ftps', '--ca-file', caFile, '--insecure'],
@@ -216,5 +282,52 @@ describe('send over SFTP', () => {
     const run = await sftpSend();
     expect(run.code).toBe(1);
     expect(run.stderr).toContain(sftp.hostKeySha256 ?? '?');
+  });
+
+  it('pull refuses a server whose host key is not the pinned one and keeps server.identity-changed in events.jsonl', async () => {
+    // Prepare: a pin of another key
+    const pinned = `SHA256:${'A'.repeat(43)}`;
+    const dest = join(dir, 'pull-changed');
+
+    // Act
+    const run = await cli(
+      [
+        'pull',
+        '--env',
+        'all',
+        '--dest',
+        dest,
+        '--host',
+        sftp.host,
+        '--port',
+        String(sftp.port),
+        '--user',
+        sftp.user,
+        '--protocol',
+        'sftp',
+        '--ssh-key',
+        keyFile,
+        '--host-key-sha256',
+        pinned,
+        '--ledger',
+        join(dir, 'sftp-ledger.sqlite'),
+      ],
+      {},
+    );
+
+    // Assess: refused, naming both keys; the event kept with both
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(pinned);
+    expect(run.stderr).toContain(sftp.hostKeySha256 ?? '?');
+    const events = readFileSync(join(dest, 'events.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(events).toMatchObject([
+      {
+        type: 'server.identity-changed',
+        serverIdentity: { kind: 'host-key', pinned, presented: sftp.hostKeySha256 },
+      },
+    ]);
   });
 });

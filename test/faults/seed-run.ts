@@ -369,12 +369,18 @@ export async function runSeed(
     const ports = instancePorts(durable, target, proxy, crash, guard);
     const source = sources[message.source];
     const deps: SendDependencies = {
-      config: { bucket: BUCKET, outboxPrefix: OUTBOX, sender: SENDER, signTest: true },
+      config: { bucket: BUCKET, outboxPrefix: OUTBOX, signTest: true },
+      channels: [
+        {
+          sender: SENDER,
+          maxSends: 1,
+          signingMaterial: async () => material,
+          connector: ports.connector,
+        },
+      ],
       ledger: ports.ledger,
       notifier: ports.notifier,
       openSource: (ref) => openFileSource(join(root, ref.key)),
-      signingMaterial: async () => material,
-      connector: ports.connector,
       log: lineLog(log, name),
       metrics: { addMetric: () => undefined },
       now: clock.now,

@@ -390,13 +390,19 @@ describe('hostile declaration files: a source that changes while it is sent', ()
       const response = await processSendBatch(
         sqsBatch([{ id: 'm1', body: s3CreatedBody(BUCKET, key, { eTag, size: original.length }) }]),
         {
-          config: { bucket: BUCKET, outboxPrefix: 'outbox/', sender: SENDER, signTest: false },
+          config: { bucket: BUCKET, outboxPrefix: 'outbox/', signTest: false },
+          channels: [
+            {
+              sender: SENDER,
+              maxSends: 1,
+              signingMaterial: async () => signer.material,
+              connector: async () => connector,
+            },
+          ],
           ledger,
           notifier,
           openSource: (ref) =>
             openS3Source({ client: s3.client, bucket: ref.bucket, key: ref.key }),
-          signingMaterial: async () => signer.material,
-          connector: async () => connector,
           log,
           metrics: recordingMetrics(),
           tuning: { retry: QUICK_RETRY },

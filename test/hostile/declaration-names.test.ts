@@ -206,19 +206,25 @@ function sendFunction(): {
   const opened: string[] = [];
   let connections = 0;
   const deps: SendDependencies = {
-    config: { bucket: BUCKET, outboxPrefix: OUTBOX, sender: SENDER, signTest: false },
+    config: { bucket: BUCKET, outboxPrefix: OUTBOX, signTest: false },
+    channels: [
+      {
+        sender: SENDER,
+        maxSends: 1,
+        async signingMaterial() {
+          throw new Error('no signing material is needed for a refused key');
+        },
+        async connector() {
+          connections += 1;
+          return simulatorConnector(simulator);
+        },
+      },
+    ],
     ledger,
     notifier,
     async openSource(ref) {
       opened.push(ref.key);
       throw new Error('the source of a refused key must never be read');
-    },
-    async signingMaterial() {
-      throw new Error('no signing material is needed for a refused key');
-    },
-    async connector() {
-      connections += 1;
-      return simulatorConnector(simulator);
     },
     log: recordingLog(),
     metrics: recordingMetrics(),

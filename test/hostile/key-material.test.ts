@@ -472,19 +472,24 @@ describe('hostile signing secrets (the send function)', () => {
           config: {
             bucket: 'onss-outbox',
             outboxPrefix: 'outbox/',
-            sender: SENDER,
             signTest: false,
           },
+          channels: [
+            {
+              sender: SENDER,
+              maxSends: 1,
+              signingMaterial: async () => loadSigningSecret(secret),
+              connector: async () => {
+                connections += 1;
+                return simulatorConnector(simulator);
+              },
+            },
+          ],
           ledger,
           notifier,
           openSource: async () => {
             read += 1;
             return source;
-          },
-          signingMaterial: async () => loadSigningSecret(secret),
-          connector: async () => {
-            connections += 1;
-            return simulatorConnector(simulator);
           },
           log,
           metrics: recordingMetrics(),

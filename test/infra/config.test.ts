@@ -54,8 +54,11 @@ describe('parseConfig', () => {
         notificationHours: 24,
         notifyingApplications: ['DMFA'],
       },
+      maxSends: 1,
+      credentialMaxAgeDays: 365,
       placeholders: [CONTEXT_KEYS.sender, CONTEXT_KEYS.host],
     });
+    expect(config.channels).toBeUndefined();
   });
 
   it('reads strings from -c and numbers from cdk.json alike', () => {
@@ -75,6 +78,8 @@ describe('parseConfig', () => {
       responseRetentionDays: '90',
       alarmEmail: 'ops@example.be',
       signTest: 'true',
+      maxSends: 4,
+      credentialMaxAgeDays: '90',
     });
 
     // Assess
@@ -93,6 +98,8 @@ describe('parseConfig', () => {
       responseRetentionDays: 90,
       alarmEmail: 'ops@example.be',
       signTest: true,
+      maxSends: 4,
+      credentialMaxAgeDays: 90,
       placeholders: [],
     });
   });
@@ -208,6 +215,23 @@ describe('parseConfig', () => {
       key: 'overdueNotifyingApps',
     },
     { title: 'an object value', context: { host: { name: 'x' } }, key: 'host' },
+    { title: 'no send at all', context: { maxSends: '0' }, key: 'maxSends' },
+    { title: 'more sends than the limit', context: { maxSends: 11 }, key: 'maxSends' },
+    {
+      title: 'a zero credential age',
+      context: { credentialMaxAgeDays: 0 },
+      key: 'credentialMaxAgeDays',
+    },
+    {
+      title: 'a credential age over ten years',
+      context: { credentialMaxAgeDays: '3651' },
+      key: 'credentialMaxAgeDays',
+    },
+    {
+      title: 'a fractional credential age',
+      context: { credentialMaxAgeDays: 30.5 },
+      key: 'credentialMaxAgeDays',
+    },
   ])('rejects $title, naming the key', ({ context, key }) => {
     // Act
     const problems = problemsOf(context);

@@ -197,13 +197,34 @@ describe('OnssTransfer stack, default context', () => {
           [ENV_NAMES.overdueAckMinutes]: '60',
           [ENV_NAMES.overdueNotificationHours]: '24',
           [ENV_NAMES.overdueNotifyingApps]: 'DMFA',
+          [ENV_NAMES.maxSends]: '1',
+          ...(prefix === 'SendFunction'
+            ? { [ENV_NAMES.sendQueueUrl]: ref('AWS::SQS::Queue', 'SendQueue') }
+            : {}),
           POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
           POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
           NODE_OPTIONS: '--enable-source-maps',
         });
-        expect(Object.values(ENV_NAMES).every((name) => name in variables)).toBe(true);
+        // Every variable but the named channels' list (a stack without `channels` has one
+        // unnamed channel) and, for the pull function, the send queue it never writes to.
+        const unused: string[] = [ENV_NAMES.channels];
+        if (prefix === 'PullFunction') unused.push(ENV_NAMES.sendQueueUrl);
+        expect(Object.values(ENV_NAMES).filter((name) => !(name in variables))).toEqual(unused);
       },
     );
+
+    it("lets the send function alone put a busy channel's message back on the queue", () => {
+      const [queueId] = only(template, 'AWS::SQS::Queue', 'SendQueue');
+      const sendsTo = (prefix: 'SendFunction' | 'PullFunction') =>
+        functionStatements(template, prefix).some(
+          (statement) =>
+            asList(statement.Action).includes('sqs:SendMessage') &&
+            JSON.stringify(statement.Resource) ===
+              JSON.stringify({ 'Fn::GetAtt': [queueId, 'Arn'] }),
+        );
+      expect(sendsTo('SendFunction')).toBe(true);
+      expect(sendsTo('PullFunction')).toBe(false);
+    });
 
     it.each(['SendFunction', 'PullFunction'] as const)(
       'bundles %s under 2 MB, with its source map',
@@ -484,7 +505,7 @@ describe('OnssTransfer stack, default context', () => {
   });
 
   describe('monitoring', () => {
-    it('raises six alarms, each to the topic on alarm and back to OK', () => {
+    it('raises eight alarms, each to the topic on alarm and back to OK', () => {
       // Prepare
       const [topicId] = only(template, 'AWS::SNS::Topic');
       const alarms = Object.values(
@@ -492,7 +513,7 @@ describe('OnssTransfer stack, default context', () => {
       );
 
       // Assess
-      expect(alarms).toHaveLength(6);
+      expect(alarms).toHaveLength(8);
       for (const alarm of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
         expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId }]);
@@ -560,6 +581,51 @@ describe('OnssTransfer stack, default context', () => {
       });
     });
 
+    it('alarms when the server credentials are older than a year', () => {
+      const [, alarm] = only(
+        template,
+        'AWS::CloudWatch::Alarm',
+        'MonitoringServerCredentialTooOld',
+      );
+      expect(alarm.Properties).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC_NAMES.serverCredentialAgeDays,
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+        Statistic: 'Maximum',
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 365,
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('alarms when the server shows another host key or certificate', () => {
+      const [, alarm] = only(template, 'AWS::CloudWatch::Alarm', 'MonitoringServerIdentityChanged');
+      expect(alarm.Properties).toMatchObject({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: METRIC_NAMES.serverIdentityChanged,
+        Dimensions: [{ Name: 'service', Value: SERVICE_NAME }],
+        Statistic: 'Sum',
+        Period: 15 * 60,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+      });
+    });
+
+    it('keeps the logical ids of the alarms a single-channel stack always had', () => {
+      const ids = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+      for (const id of [
+        'MonitoringDeadLetterQueueNotEmpty',
+        'MonitoringSendFunctionErrors',
+        'MonitoringPullFunctionErrors',
+        'MonitoringNoPullSuccess',
+        'MonitoringCertificateExpiring',
+        'MonitoringDeclarationsOverdue',
+      ]) {
+        expect(ids.filter((candidate) => candidate.startsWith(id))).toHaveLength(1);
+      }
+    });
+
     it('draws a dashboard of sends, bytes, answers, queue depth and certificate days', () => {
       // Act
       const [, dashboard] = only(template, 'AWS::CloudWatch::Dashboard');
@@ -572,10 +638,17 @@ describe('OnssTransfer stack, default context', () => {
         METRIC_NAMES.answers,
         METRIC_NAMES.certificateDaysLeft,
         METRIC_NAMES.overdue,
+        METRIC_NAMES.serverCredentialAgeDays,
+        METRIC_NAMES.serverIdentityChanged,
+        METRIC_NAMES.sendsDeferred,
+        METRIC_NAMES.pullSuccess,
         'ApproximateNumberOfMessagesVisible',
       ]) {
         expect(body).toContain(name);
       }
+      // The answers' search names the dimensions the pull function puts them with (service
+      // and result): a schema of the namespace alone would only match metrics without any.
+      expect(body).toContain("SEARCH('{OnssTransfer,result,service} MetricName=");
     });
   });
 

@@ -262,6 +262,19 @@ describe('parseServerSecret', () => {
     ).toEqual({ user: 'u', password: 'pw', hostKeySha256: pin, caPem: ca });
   });
 
+  it('reads a pinned FTPS server certificate, normalised to upper-case pairs with colons', () => {
+    const hex = 'ab'.repeat(16) + '0F'.repeat(16);
+    const normalised = (hex.toUpperCase().match(/../g) ?? []).join(':');
+    expect(parseServerSecret(json({ user: 'u', password: 'pw', serverCertSha256: hex }))).toEqual({
+      user: 'u',
+      password: 'pw',
+      serverCertSha256: normalised,
+    });
+    expect(
+      parseServerSecret(json({ user: 'u', password: 'pw', serverCertSha256: normalised })),
+    ).toMatchObject({ serverCertSha256: normalised });
+  });
+
   it('reads an encrypted SSH key with its passphrase', () => {
     const key = encryptedOpenSsh();
     expect(parseServerSecret(json({ user: 'u', privateKeyPem: key, passphrase: 'pp' }))).toEqual({
@@ -308,6 +321,16 @@ describe('parseServerSecret', () => {
       title: 'a host key pin that is not a fingerprint',
       input: () => json({ user: 'u', password: SENTINEL, hostKeySha256: 'MD5:aa:bb' }),
       field: 'hostKeySha256',
+    },
+    {
+      title: 'a certificate pin that is not a SHA-256 fingerprint',
+      input: () => json({ user: 'u', password: SENTINEL, serverCertSha256: `SHA256:${SENTINEL}` }),
+      field: 'serverCertSha256',
+    },
+    {
+      title: 'a certificate pin that is not a string',
+      input: () => json({ user: 'u', password: SENTINEL, serverCertSha256: 42 }),
+      field: 'serverCertSha256',
     },
     {
       title: 'a CA that is not a PEM certificate',

@@ -11,7 +11,7 @@ import {
   SimulatorStoppedError,
   SimulatorTimeoutError,
 } from '../../transfer-point';
-import type { Simulator, SimulatorError } from '../../transfer-point';
+import type { Simulator, SimulatorError, UploadRecord } from '../../transfer-point';
 import type { SigningMaterial } from '../../shared/signing';
 import { makeIdentity } from '../helpers/pki';
 import {
@@ -170,6 +170,34 @@ describe('sessions', () => {
     expect(await sim.waitForJudgement((j) => j.goName === names.go)).toMatchObject({
       accepted: true,
     });
+  });
+
+  it('reports each file that arrives in an upload folder, with the user that put it', async () => {
+    // Prepare
+    const names = setNames({ seq: nextSeq(), env: 'T' });
+    const uploaded: UploadRecord[] = [];
+    const onUploaded = (record: UploadRecord): void => void uploaded.push(record);
+    sim.on('uploaded', onUploaded);
+    const client = await connect(sim);
+
+    // Act
+    try {
+      await upload(client, '/OUTTEST/not-watched', 'x');
+      await uploadAll(client, 'INTEST', [
+        [names.fi(1), declarationXml()],
+        [names.go, ''],
+      ]);
+    } finally {
+      client.close();
+      await sim.waitForJudgement((j) => j.goName === names.go).catch(() => undefined);
+      sim.off('uploaded', onUploaded);
+    }
+
+    // Assess
+    expect(uploaded.map(({ folder, name, user }) => ({ folder, name, user }))).toEqual([
+      { folder: 'INTEST', name: names.fi(1), user: sim.user },
+      { folder: 'INTEST', name: names.go, user: sim.user },
+    ]);
   });
 
   it('refuses a wrong password (530) and a wrong user', async () => {

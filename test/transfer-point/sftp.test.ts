@@ -14,7 +14,12 @@ import { memoryNotifier } from '../../shared/notify';
 import { pullResponses } from '../../shared/pull';
 import { openFileSource, sendDeclaration } from '../../shared/send';
 import { createSelfSigned } from '../../shared/signing';
-import { SimulatorOptionsError, startSimulator, type Simulator } from '../../transfer-point';
+import {
+  SimulatorOptionsError,
+  startSimulator,
+  type Simulator,
+  type UploadRecord,
+} from '../../transfer-point';
 import { localFolderStore } from '../../shared/store';
 import {
   authorizedKeyLine,
@@ -153,12 +158,26 @@ describe('simulator over SFTP', () => {
   it('judges a GO uploaded under another name and renamed into place', () =>
     withTransport(async (transport) => {
       const names = setNames({ seq: '00101', env: 'T' });
-      await transport.put(Readable.from([declarationXml()]), `INTEST/${names.fi(1)}`);
-      await transport.put(Readable.from([]), 'INTEST/go.part');
-      expect(sim.judgements.find((j) => j.goName === names.go)).toBeUndefined();
-      await transport.rename('INTEST/go.part', `INTEST/${names.go}`);
-      const judgement = await sim.waitForJudgement((j) => j.goName === names.go);
-      expect(judgement.accepted).toBe(true);
+      const uploaded: string[] = [];
+      const onUploaded = (record: UploadRecord): void =>
+        void uploaded.push(`${record.user} ${record.folder}/${record.name}`);
+      sim.on('uploaded', onUploaded);
+      try {
+        await transport.put(Readable.from([declarationXml()]), `INTEST/${names.fi(1)}`);
+        await transport.put(Readable.from([]), 'INTEST/go.part');
+        expect(sim.judgements.find((j) => j.goName === names.go)).toBeUndefined();
+        await transport.rename('INTEST/go.part', `INTEST/${names.go}`);
+        const judgement = await sim.waitForJudgement((j) => j.goName === names.go);
+        expect(judgement.accepted).toBe(true);
+      } finally {
+        sim.off('uploaded', onUploaded);
+      }
+      // Each file once it is complete under its name, and the GO once renamed into place.
+      expect(uploaded).toEqual([
+        `${sim.user} INTEST/${names.fi(1)}`,
+        `${sim.user} INTEST/go.part`,
+        `${sim.user} INTEST/${names.go}`,
+      ]);
     }));
 
   it('cuts an upload with dropAfterBytes: the partial file stays, the client may send again', () =>

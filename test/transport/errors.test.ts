@@ -3,11 +3,15 @@ import { OnssTransferError } from '../../shared/errors';
 import {
   classifyFtpError,
   isTransientTransportError,
+  serverIdentityChange,
   TransportAuthError,
   TransportConnectError,
   TransportError,
+  TransportHostKeyError,
   TransportNotFoundError,
   TransportRefusedError,
+  TransportServerCertificateError,
+  TransportServerIdentityError,
   TransportTimeoutError,
   TransportTlsError,
 } from '../../shared/transport';
@@ -363,6 +367,18 @@ describe('transport error classes', () => {
       code: 'TRANSPORT_TLS',
       transient: false,
     },
+    {
+      title: 'host key',
+      error: new TransportHostKeyError('m', { actual: 'SHA256:a', expected: 'SHA256:b' }),
+      code: 'TRANSPORT_HOST_KEY',
+      transient: false,
+    },
+    {
+      title: 'server certificate',
+      error: new TransportServerCertificateError('m', { actual: 'AA:01', expected: 'BB:02' }),
+      code: 'TRANSPORT_SERVER_CERT',
+      transient: false,
+    },
   ];
   it.each(cases)('$title has its code and transience', ({ error, code, transient }) => {
     expect(error.code).toBe(code);
@@ -373,5 +389,46 @@ describe('transport error classes', () => {
   it('is not transient when it is not a TransportError', () => {
     expect(isTransientTransportError(new Error('x'))).toBe(false);
     expect(isTransientTransportError(undefined)).toBe(false);
+  });
+});
+
+describe('serverIdentityChange', () => {
+  const ACTUAL_CERT = `${'AA:'.repeat(31)}AA`;
+  const PINNED_CERT = `${'BB:'.repeat(31)}BB`;
+
+  it('reads a pinned host key that changed', () => {
+    const error = new TransportHostKeyError('m', { actual: 'SHA256:new', expected: 'SHA256:old' });
+    expect(error).toBeInstanceOf(TransportServerIdentityError);
+    expect(serverIdentityChange(error)).toEqual({
+      kind: 'host-key',
+      expected: 'SHA256:old',
+      actual: 'SHA256:new',
+    });
+  });
+
+  it('reads a pinned TLS certificate that changed', () => {
+    const error = new TransportServerCertificateError('m', {
+      actual: ACTUAL_CERT,
+      expected: PINNED_CERT,
+    });
+    expect(error).toBeInstanceOf(TransportServerIdentityError);
+    expect(error).toBeInstanceOf(TransportError);
+    expect(serverIdentityChange(error)).toEqual({
+      kind: 'tls-certificate',
+      expected: PINNED_CERT,
+      actual: ACTUAL_CERT,
+    });
+  });
+
+  it.each([
+    {
+      title: 'a host key refused with no pin (nothing to compare)',
+      error: new TransportHostKeyError('m', { actual: 'SHA256:new' }),
+    },
+    { title: 'a TLS failure', error: new TransportTlsError('m', 'untrusted-certificate') },
+    { title: 'another error', error: new Error('m') },
+    { title: 'no error', error: undefined },
+  ])('is undefined for $title', ({ error }) => {
+    expect(serverIdentityChange(error)).toBeUndefined();
   });
 });

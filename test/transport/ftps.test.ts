@@ -1,10 +1,16 @@
+import { X509Certificate } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
+import { TLSSocket } from 'node:tls';
 import { createSelfSigned } from '../../shared/signing';
 import { startSimulator, type Simulator, type SimulatorOptions } from '../../transfer-point';
 import {
   ftpConnector,
+  serverIdentityChange,
+  TransportConfigError,
+  TransportServerCertificateError,
   TransportTlsError,
   type FtpConnectorOptions,
   type Transport,
@@ -28,7 +34,7 @@ afterAll(async () => {
 });
 
 function options(
-  target: Simulator,
+  target: Pick<Simulator, 'host' | 'port' | 'user' | 'password' | 'caPem'>,
   overrides: Partial<FtpConnectorOptions> = {},
 ): FtpConnectorOptions {
   return {
@@ -234,5 +240,170 @@ describe('ftpConnector, explicit FTPS', () => {
     );
     expect(error).toMatchObject({ code: 'TRANSPORT_AUTH', ftpCode: 530 });
     expect(error.message).toContain('wants TLS first (AUTH TLS)');
+  });
+});
+
+/** The SHA-256 fingerprint of a PEM certificate, `AB:CD:...`. */
+function fingerprintOf(pem: string): string {
+  return new X509Certificate(pem).fingerprint256.toUpperCase();
+}
+
+/**
+ * An FTPS server that logs every command it receives, in clear and under TLS: AUTH TLS (then
+ * the handshake with `identity`), 331 to USER, 530 to PASS, 200 to anything else. Enough to
+ * see whether a client sent its user name.
+ */
+async function startLoggingFtps(identity: { key: string; cert: string }) {
+  const commands: string[] = [];
+  const sockets = new Set<Socket>();
+  const listen = (socket: Socket, onAuthTls?: () => void): void => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+    let buffered = '';
+    const onData = (chunk: Buffer): void => {
+      buffered += chunk.toString('latin1');
+      let end: number;
+      while ((end = buffered.indexOf('\r\n')) !== -1) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 2);
+        const verb = line.split(' ')[0]?.toUpperCase() ?? '';
+        commands.push(verb === 'PASS' ? 'PASS ***' : line);
+        if (verb === 'AUTH' && onAuthTls !== undefined) {
+          socket.off('data', onData);
+          socket.write('234 AUTH TLS OK\r\n');
+          onAuthTls();
+          return;
+        }
+        socket.write(
+          verb === 'USER' ? '331 Password\r\n' : verb === 'PASS' ? '530 No\r\n' : '200 OK\r\n',
+        );
+      }
+    };
+    socket.on('data', onData);
+  };
+  const server = createServer((control) => {
+    control.write('220 logging FTPS\r\n');
+    listen(control, () => {
+      listen(new TLSSocket(control, { isServer: true, key: identity.key, cert: identity.cert }));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    commands,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('ftpConnector, FTPS with the server certificate pinned (serverCertSha256)', () => {
+  const WRONG = 'AB:'.repeat(31) + 'AB';
+
+  it('connects and uploads with the pin, written in any case, with or without colons', async () => {
+    const pin = fingerprintOf(sim.caPem ?? '')
+      .replace(/:/g, '')
+      .toLowerCase();
+    const transport = await ftpConnector(options(sim, { serverCertSha256: pin })).connect();
+    try {
+      expect(await transport.put(Readable.from([Buffer.from('pinned')]), 'INTEST/pinned')).toBe(6);
+    } finally {
+      await transport.close();
+    }
+    expect(readFileSync(sim.pathOf('INTEST', 'pinned'), 'utf8')).toBe('pinned');
+  });
+
+  it('refuses another certificate: permanent, tried once, both fingerprints named, no password', async () => {
+    const actual = fingerprintOf(sim.caPem ?? '');
+    const error = await rejection(
+      ftpConnector(options(sim, { serverCertSha256: WRONG })).connect(),
+    );
+    expect(error).toBeInstanceOf(TransportServerCertificateError);
+    expect(error).toMatchObject({
+      code: 'TRANSPORT_SERVER_CERT',
+      transient: false,
+      kind: 'tls-certificate',
+      expected: WRONG,
+      actual,
+    });
+    expect(error.message).toContain(`connect ftps://onss@127.0.0.1:${sim.port}`);
+    expect(error.message).toContain(
+      `the server's certificate ${actual} is not the pinned ${WRONG}`,
+    );
+    expect(error.message).toContain('before logging in: nothing was sent');
+    expect(error.message).not.toMatch(/gave up after/);
+    expect(error.message).not.toContain(sim.password);
+    expect(serverIdentityChange(error)).toEqual({
+      kind: 'tls-certificate',
+      expected: WRONG,
+      actual,
+    });
+  });
+
+  it('sends neither USER nor PASS to a server whose certificate is not the pinned one', async () => {
+    const identity = await serverIdentity(['127.0.0.1']);
+    const server = await startLoggingFtps(identity);
+    try {
+      const target = { ...identity, host: '127.0.0.1', port: server.port };
+      const connect = (pin: string) =>
+        rejection(
+          ftpConnector(
+            options(
+              { ...target, user: sim.user, password: sim.password, caPem: identity.cert },
+              { serverCertSha256: pin },
+            ),
+          ).connect(),
+        );
+      const refused = await connect(WRONG);
+      expect(refused).toBeInstanceOf(TransportServerCertificateError);
+      expect(server.commands).toEqual(['AUTH TLS']);
+      // The same server with the right pin: the client goes on and logs in (refused: 530).
+      server.commands.length = 0;
+      const loggedIn = await connect(fingerprintOf(identity.cert));
+      expect(loggedIn).toMatchObject({ code: 'TRANSPORT_AUTH', ftpCode: 530 });
+      expect(server.commands).toEqual(
+        expect.arrayContaining(['AUTH TLS', `USER ${sim.user}`, 'PASS ***']),
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('keeps the host name check when the pin matches', async () => {
+    const identity = await serverIdentity(['ftp.example.org']);
+    await withSimulator({ tls: identity }, async (other) => {
+      const error = await rejection(
+        ftpConnector(
+          options(other, { ca: identity.cert, serverCertSha256: fingerprintOf(identity.cert) }),
+        ).connect(),
+      );
+      expect(error).toBeInstanceOf(TransportTlsError);
+      expect(error).toMatchObject({ problem: 'hostname-mismatch' });
+    });
+  });
+
+  it.each([
+    {
+      title: 'a pin without FTPS',
+      given: { secure: false, ca: undefined, serverCertSha256: WRONG },
+      message: /FTP serverCertSha256 is a TLS setting: it needs secure: true/,
+    },
+    {
+      title: 'a pin with insecure',
+      given: { ca: undefined, insecure: true, serverCertSha256: WRONG },
+      message: /insecure skips the certificate check, so the pinned serverCertSha256/,
+    },
+    {
+      title: 'a pin that is not a SHA-256 fingerprint',
+      given: { serverCertSha256: 'SHA256:abc' },
+      message: /serverCertSha256 must be the SHA-256 fingerprint .*64 hex digits/,
+    },
+  ])('refuses $title when the connector is made', ({ given, message }) => {
+    const make = () => ftpConnector(options(sim, given));
+    expect(make).toThrow(TransportConfigError);
+    expect(make).toThrow(message);
   });
 });

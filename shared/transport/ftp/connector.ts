@@ -19,7 +19,10 @@ import { FtpTransport } from './transport';
  * PROT P, every data connection resuming the control connection's session
  * (basic-ftp passes that session, and the newest TLS 1.3 ticket, to each data
  * socket). The certificate is checked against the system's CAs, or `ca` /
- * `caFile`, and the host name; `insecure` skips that. A certificate refused,
+ * `caFile`, and the host name; `insecure` skips that. With `serverCertSha256`
+ * the certificate must also be the pinned one, checked in the handshake before
+ * the login: another is a `TransportServerCertificateError` naming both
+ * fingerprints (permanent, never retried). A certificate refused,
  * AUTH TLS or PROT P refused, or a failed handshake when opening a session, is
  * a `TransportTlsError`: permanent, never retried.
  *

@@ -7,7 +7,8 @@ import { tlsOptions } from './tls';
 
 /**
  * Opens a session: connect, AUTH TLS (FTPS), login, binary mode and, for FTPS, encrypted data
- * connections. basic-ftp's access() does the same in one call; done step by step here so that
+ * connections. A certificate other than the pinned one (`serverCertSha256`) ends the TLS
+ * handshake, so the session fails before USER and PASS. basic-ftp's access() does the same in one call; done step by step here so that
  * a refused AUTH TLS or PROT P is told apart from a refused login.
  */
 export async function openSession(client: Client, options: ResolvedFtpOptions, where: string) {
@@ -25,7 +26,7 @@ export async function openSession(client: Client, options: ResolvedFtpOptions, w
   };
   await client.connect(options.host, options.port);
   // A server without FTPS refuses AUTH TLS: vsftpd says 530, pure-ftpd 500, ftp-srv 502.
-  if (options.secure) await insist('no-auth-tls', () => client.useTLS(tlsOptions(options)));
+  if (options.secure) await insist('no-auth-tls', () => client.useTLS(tlsOptions(options, where)));
   // Before login, for a user name or password outside ASCII; some servers want it after.
   await client.sendIgnoringError('OPTS UTF8 ON');
   await client.login(options.user, options.password);

@@ -1,6 +1,7 @@
 /** Options of the FTP and FTPS adapter: their types, defaults and checks (resolveFtpOptions). */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { normalizeFingerprint } from '../../signing/fingerprint';
 import { TransportConfigError } from '../errors';
 import type { RetryOptions } from '../retry';
 import {
@@ -51,6 +52,14 @@ export interface FtpOptions {
    * on the way can pose as the server. For a test server only; default false. FTPS only.
    */
   insecure: boolean;
+  /**
+   * Pins the server's certificate: its SHA-256 fingerprint, 64 hex digits with or without
+   * colons (`openssl x509 -fingerprint -sha256`), in any case. Checked in the TLS handshake,
+   * besides the CA and the host name, and before the user name or password is sent; another
+   * certificate is refused with a TransportServerCertificateError naming both fingerprints.
+   * Kept as upper-case pairs joined by colons (`AB:CD:...`). FTPS only, not with `insecure`.
+   */
+  serverCertSha256?: string;
 }
 
 /** What {@link ftpConnector} takes: host, user and password, and any other option to override. */
@@ -139,10 +148,22 @@ function resolveCa(options: FtpConnectorOptions): string | undefined {
   return checkCaPem(ca, 'ca');
 }
 
+/** The pinned certificate fingerprint, normalised; undefined when none is given. */
+function resolvePin(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  const fingerprint = typeof value === 'string' ? normalizeFingerprint(value) : undefined;
+  if (fingerprint === undefined) {
+    throw new TransportConfigError(
+      "FTP serverCertSha256 must be the SHA-256 fingerprint of the server's certificate: 64 hex digits, colons optional (openssl x509 -fingerprint -sha256)",
+    );
+  }
+  return fingerprint;
+}
+
 /** The TLS settings: FTPS on or off, what to trust; refuses TLS options without FTPS. */
 function resolveTls(
   options: FtpConnectorOptions,
-): Pick<ResolvedFtpOptions, 'secure' | 'ca' | 'insecure'> {
+): Pick<ResolvedFtpOptions, 'secure' | 'ca' | 'insecure' | 'serverCertSha256'> {
   const given: Record<string, unknown> = { ...options };
   if (given.secure === 'implicit') {
     // Refuse rather than downgrade: a caller asking for TLS must never get plain FTP.
@@ -152,9 +173,18 @@ function resolveTls(
   }
   const secure = checkFlag(FTP, 'secure', given.secure, DEFAULT_FTP_OPTIONS.secure);
   const insecure = checkFlag(FTP, 'insecure', given.insecure, DEFAULT_FTP_OPTIONS.insecure);
-  if (!secure && (insecure || options.ca !== undefined || options.caFile !== undefined)) {
+  const tlsSetting = insecure
+    ? 'insecure'
+    : options.caFile !== undefined
+      ? 'caFile'
+      : options.ca !== undefined
+        ? 'ca'
+        : options.serverCertSha256 !== undefined
+          ? 'serverCertSha256'
+          : undefined;
+  if (!secure && tlsSetting !== undefined) {
     throw new TransportConfigError(
-      `FTP ${insecure ? 'insecure' : options.caFile !== undefined ? 'caFile' : 'ca'} is a TLS setting: it needs secure: true (FTPS)`,
+      `FTP ${tlsSetting} is a TLS setting: it needs secure: true (FTPS)`,
     );
   }
   const ca = resolveCa(options);
@@ -163,7 +193,18 @@ function resolveTls(
       'FTP insecure skips the certificate check, so a CA would never be used: give one or the other',
     );
   }
-  return { secure, insecure, ...(ca === undefined ? {} : { ca }) };
+  const serverCertSha256 = resolvePin(options.serverCertSha256);
+  if (insecure && serverCertSha256 !== undefined) {
+    throw new TransportConfigError(
+      'FTP insecure skips the certificate check, so the pinned serverCertSha256 would never be checked: give one or the other',
+    );
+  }
+  return {
+    secure,
+    insecure,
+    ...(ca === undefined ? {} : { ca }),
+    ...(serverCertSha256 === undefined ? {} : { serverCertSha256 }),
+  };
 }
 
 /**

@@ -2,6 +2,7 @@
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
+import { pinnedCertificateCheck } from './certificate-pin';
 import type { ResolvedFtpOptions } from './options';
 
 /** The oldest TLS version accepted: 1.0 and 1.1 are broken and disabled by current servers. */
@@ -11,13 +12,20 @@ const MIN_TLS_VERSION = 'TLSv1.2';
  * The TLS settings of the control connection, which basic-ftp reuses for every data
  * connection (with the control connection's session). `host` is kept there on purpose: a
  * data connection whose session was not resumed checks the certificate against it again.
+ * With `serverCertSha256`, the certificate is also held to that pin in the handshake (see
+ * pinnedCertificateCheck); `where` names the server in that refusal.
  */
-export function tlsOptions(options: ResolvedFtpOptions): ConnectionOptions {
+export function tlsOptions(options: ResolvedFtpOptions, where: string): ConnectionOptions {
   return {
     host: options.host,
     minVersion: MIN_TLS_VERSION,
     rejectUnauthorized: !options.insecure,
     ...(options.ca === undefined ? {} : { ca: options.ca }),
+    ...(options.serverCertSha256 === undefined
+      ? {}
+      : {
+          checkServerIdentity: pinnedCertificateCheck(options.serverCertSha256, `connect ${where}`),
+        }),
   };
 }
 

@@ -10,7 +10,11 @@ import {
   eventBridgeNotifier,
 } from '../../../functions/aws/eventbridge-notifier';
 import { EVENT_SOURCE } from '../../../functions/config/names';
-import { NotifyError, type TransferEvent } from '../../../shared/notify';
+import {
+  NotifyError,
+  serverIdentityChangedEvent,
+  type TransferEvent,
+} from '../../../shared/notify';
 import { rejected, withManyFiles } from './helpers/events';
 
 const eventBridge = mockClient(EventBridgeClient);
@@ -39,6 +43,24 @@ describe('eventBridgeNotifier', () => {
       Time: new Date(rejected.at),
     });
     expect(JSON.parse(entry?.Detail ?? '')).toEqual(rejected);
+  });
+
+  it('puts server.identity-changed with both fingerprints in its detail', async () => {
+    eventBridge
+      .on(PutEventsCommand)
+      .resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e2' }] });
+    const event = serverIdentityChangedEvent(
+      { kind: 'host-key', expected: 'SHA256:old', actual: 'SHA256:new' },
+      { at: new Date('2026-11-25T10:00:00.000Z'), channel: 'payroll-a', where: 'sftp://T1@h:8022' },
+    );
+    await notifier.notify(event);
+    const entry = eventBridge.commandCalls(PutEventsCommand)[0]?.args[0].input.Entries?.[0];
+    expect(entry).toMatchObject({ DetailType: 'server.identity-changed' });
+    expect(JSON.parse(entry?.Detail ?? '')).toMatchObject({
+      channel: 'payroll-a',
+      server: 'sftp://T1@h:8022',
+      serverIdentity: { kind: 'host-key', pinned: 'SHA256:old', presented: 'SHA256:new' },
+    });
   });
 
   it.each([

@@ -1,4 +1,5 @@
 import {
+  DescribeSecretCommand,
   GetSecretValueCommand,
   PutSecretValueCommand,
   ResourceNotFoundException,
@@ -9,6 +10,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import {
   DEFAULT_SECRET_TTL_SECONDS,
   putSecretString,
+  secretLastChanged,
   secretTtlFromEnv,
   secretsManagerSource,
 } from '../../../functions/aws/secrets-manager';
@@ -204,5 +206,82 @@ describe('putSecretString', () => {
     await expect(putting).rejects.toThrow(/needs an existing secret/);
     const error = (await putting.catch((e: unknown) => e)) as Error;
     expect(`${error.message}${error.stack}${JSON.stringify(error)}`).not.toContain('Sentinel');
+  });
+});
+
+describe('secretLastChanged', () => {
+  const created = new Date('2025-01-01T00:00:00.000Z');
+  const rotated = new Date('2026-02-01T00:00:00.000Z');
+  const changed = new Date('2026-03-01T00:00:00.000Z');
+
+  it.each([
+    {
+      title: 'rotated, then changed by hand: the change',
+      answer: { CreatedDate: created, LastRotatedDate: rotated, LastChangedDate: changed },
+      expected: changed,
+    },
+    {
+      title: 'changed, then rotated: the rotation',
+      answer: { CreatedDate: created, LastRotatedDate: changed, LastChangedDate: rotated },
+      expected: changed,
+    },
+    {
+      title: 'rotated only: the rotation',
+      answer: { CreatedDate: created, LastRotatedDate: rotated },
+      expected: rotated,
+    },
+    {
+      title: 'changed only: the change',
+      answer: { CreatedDate: created, LastChangedDate: changed },
+      expected: changed,
+    },
+    { title: 'never changed: the creation', answer: { CreatedDate: created }, expected: created },
+  ])('$title', async ({ answer, expected }) => {
+    sm.on(DescribeSecretCommand).resolves({ Name: 'onss/server', ...answer });
+    await expect(secretLastChanged(client, 'onss/server')).resolves.toEqual(expected);
+    expect(sm.commandCalls(DescribeSecretCommand)[0]?.args[0].input).toEqual({
+      SecretId: 'onss/server',
+    });
+    expect(sm.commandCalls(GetSecretValueCommand)).toHaveLength(0);
+  });
+
+  it('refuses an answer with no date at all, naming the secret', async () => {
+    sm.on(DescribeSecretCommand).resolves({ Name: 'onss/server' });
+    const describing = secretLastChanged(client, 'onss/server');
+    await expect(describing).rejects.toBeInstanceOf(SecretAccessError);
+    await expect(describing).rejects.toMatchObject({
+      code: 'SECRET_UNAVAILABLE',
+      transient: false,
+    });
+    await expect(describing).rejects.toThrow(/cannot tell when secret onss\/server last changed/);
+  });
+
+  it.each([
+    {
+      title: 'a missing secret',
+      error: () =>
+        new ResourceNotFoundException({ message: 'no', $metadata: { httpStatusCode: 400 } }),
+      code: 'SECRET_NOT_FOUND',
+      transient: false,
+    },
+    {
+      title: 'access denied',
+      error: () => serviceError('AccessDeniedException', 400),
+      code: 'SECRET_ACCESS_DENIED',
+      transient: false,
+    },
+    {
+      title: 'throttling',
+      error: () => serviceError('ThrottlingException', 400),
+      code: 'SECRET_UNAVAILABLE',
+      transient: true,
+    },
+  ])('maps $title to $code, without a value', async ({ error, code, transient }) => {
+    sm.on(DescribeSecretCommand).rejects(error());
+    const describing = secretLastChanged(client, 'onss/server');
+    await expect(describing).rejects.toMatchObject({ code, transient });
+    await expect(describing).rejects.toThrow(/^cannot describe secret onss\/server: /);
+    const failure = (await describing.catch((e: unknown) => e)) as Error;
+    expect(`${failure.message}${JSON.stringify(failure)}`).not.toContain('Sentinel');
   });
 });

@@ -7,7 +7,7 @@ import {
   snsNotifier,
   snsSubject,
 } from '../../../functions/aws/sns-notifier';
-import { EVENT_TYPES } from '../../../shared/notify';
+import { EVENT_TYPES, serverIdentityChangedEvent } from '../../../shared/notify';
 import { rejected, withManyFiles } from './helpers/events';
 
 const sns = mockClient(SNSClient);
@@ -109,6 +109,43 @@ describe('snsNotifier', () => {
     expect(message).toContain(
       'First anomalies:\n- 00024-152: annex-30 code 152; blocking; in INSS',
     );
+  });
+
+  it('writes a changed server certificate: subject, channel, server and both fingerprints', () => {
+    const pinned = `${'AB:'.repeat(31)}AB`;
+    const presented = `${'CD:'.repeat(31)}CD`;
+    const event = serverIdentityChangedEvent(
+      { kind: 'tls-certificate', expected: pinned, actual: presented },
+      {
+        at: new Date('2026-11-25T10:00:00.000Z'),
+        channel: 'payroll-a',
+        where: 'ftps://T1@ftp.socialsecurity.be:21',
+      },
+    );
+    expect(snsSubject(event)).toBe(
+      'onss-transfer: channel payroll-a: server certificate changed, nothing sent',
+    );
+    const message = snsMessage(event);
+    expect(message.startsWith(`${event.message}\n\n`)).toBe(true);
+    expect(message).toContain(
+      [
+        'Event:       server.identity-changed',
+        'Channel:     payroll-a',
+        'Server:      ftps://T1@ftp.socialsecurity.be:21',
+        `Pinned:      ${pinned}`,
+        `Presented:   ${presented}`,
+        'At:          2026-11-25T10:00:00.000Z',
+      ].join('\n'),
+    );
+  });
+
+  it('writes a changed SFTP host key without a channel', () => {
+    const event = serverIdentityChangedEvent(
+      { kind: 'host-key', expected: 'SHA256:old', actual: 'SHA256:new' },
+      { at: new Date('2026-11-25T10:00:00.000Z'), where: 'sftp://T1@host:8022' },
+    );
+    expect(snsSubject(event)).toBe('onss-transfer: server host key changed, nothing sent');
+    expect(snsMessage(event)).not.toContain('Channel:');
   });
 
   it('writes an orphan answer in words', () => {

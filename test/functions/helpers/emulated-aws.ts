@@ -14,8 +14,13 @@ import {
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import {
+  DescribeSecretCommand,
+  GetSecretValueCommand,
+  SecretsManagerClient,
+} from '@aws-sdk/client-secrets-manager';
 import { PublishCommand, SNSClient, type PublishCommandInput } from '@aws-sdk/client-sns';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { S3EventRecord, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createLedgerTable } from '../../../functions/aws/ledger-table';
@@ -34,6 +39,7 @@ import {
   sendPorts,
   type AwsClients,
   type CommonPorts,
+  type PullPorts,
 } from '../../../functions/runtime';
 import type { SendDependencies } from '../../../functions/send/process';
 import { formatSigningSecret } from '../../../shared/secrets';
@@ -129,9 +135,13 @@ export function functionEnvironment(args: {
     [ENV_NAMES.secretTtlSeconds]: '300',
     [ENV_NAMES.eventBus]: AWS_NAMES.eventBus,
     [ENV_NAMES.topicArn]: AWS_NAMES.topicArn,
+    [ENV_NAMES.sendQueueUrl]: SEND_QUEUE_URL,
     ...args.extra,
   };
 }
+
+/** The send queue's URL in the functions' environment (nothing listens there). */
+export const SEND_QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/onss-transfer-send';
 
 /** The SDK clients of one function container, and what its stubbed services were asked. */
 export interface EmulatedClients {
@@ -185,8 +195,13 @@ export function emulatedClients(
     secrets: new SecretsManagerClient(nowhere),
     eventBridge: new EventBridgeClient(nowhere),
     sns: new SNSClient(nowhere),
+    sqs: new SQSClient(nowhere),
   };
   const secretsMock = mockClient(clients.secrets);
+  // Both secrets were last changed a day ago (the pull reports the server secret's age).
+  secretsMock
+    .on(DescribeSecretCommand)
+    .resolves({ LastChangedDate: new Date(Date.now() - 86_400_000) });
   secretsMock.on(GetSecretValueCommand).rejects(
     Object.assign(new Error('Secrets Manager cannot find the specified secret.'), {
       name: 'ResourceNotFoundException',
@@ -222,6 +237,7 @@ export function emulatedClients(
       clients.secrets.destroy();
       clients.eventBridge.destroy();
       clients.sns.destroy();
+      clients.sqs.destroy();
     },
   };
 }
@@ -434,6 +450,8 @@ export interface WiredSend extends WiredFunction {
   deps: SendDependencies;
   /** Every upload the send made, by path, with its outcome. */
   puts: PutRecord[];
+  /** The bodies put back on the queue (their channel had no free send slot), in order. */
+  requeued: string[];
 }
 
 /**
@@ -454,16 +472,24 @@ export function wireSend(
   );
   const aws = emulatedClients(site.emulators, site);
   const ports = commonPorts(config, aws.clients);
-  const observed = observedConnector(ports.connector, options.beforePut);
+  const [channel] = ports.channels;
+  if (channel === undefined) throw new Error('no channel configured');
+  const observed = observedConnector(channel.connector, options.beforePut);
   const log = recordingLog();
   const metrics = recordingMetrics();
+  const wired = sendPorts(config, aws.clients, ports);
+  const requeued: string[] = [];
   const deps: SendDependencies = {
-    ...sendPorts(config, aws.clients, ports),
-    connector: observed.connector,
+    ...wired,
+    // The queue, recorded: a test delivers these bodies again when it means to.
+    requeue: async (body) => {
+      requeued.push(body);
+    },
+    channels: wired.channels.map((one) => ({ ...one, connector: observed.connector })),
     log,
     metrics,
   };
-  return { config, aws, ports, deps, log, metrics, puts: observed.puts };
+  return { config, aws, ports, deps, log, metrics, puts: observed.puts, requeued };
 }
 
 /** A pull function container, wired as `functions/pull/handler.ts` wires it. */
@@ -500,7 +526,7 @@ export function wirePull(
   const metrics = recordingMetrics();
   const answers: string[] = [];
   const deps: PullDependencies = {
-    ...pullPorts(config, aws.clients, ports),
+    ...onlyChannel(pullPorts(config, aws.clients, ports)),
     log,
     metrics,
     countAnswer: (result) => answers.push(result),
@@ -508,4 +534,17 @@ export function wirePull(
     leaseMs: options.leaseMs ?? 20 * 60_000,
   };
   return { config, aws, ports, deps, log, metrics, answers };
+}
+
+/**
+ * The pull dependencies of a deployment's only channel, as `runChannelPulls` gives them to
+ * `runScheduledPull`.
+ */
+export function onlyChannel(
+  ports: PullPorts,
+): Omit<PullDependencies, 'log' | 'metrics' | 'countAnswer' | 'owner' | 'leaseMs'> {
+  const [channel, ...others] = ports.channels;
+  if (channel === undefined || others.length > 0) throw new Error('not one channel');
+  const { name, ...channelPorts } = channel;
+  return { ...ports.base, ...channelPorts, ...(name === undefined ? {} : { channel: name }) };
 }

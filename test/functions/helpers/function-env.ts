@@ -15,4 +15,5 @@ export const FUNCTION_ENV: Readonly<Record<string, string>> = {
   [ENV_NAMES.outboxPrefix]: 'outbox/',
   [ENV_NAMES.responsesPrefix]: 'responses/',
   [ENV_NAMES.environments]: 'R, T,T',
+  [ENV_NAMES.sendQueueUrl]: 'https://sqs.eu-west-1.amazonaws.com/111122223333/onss-send',
 };

@@ -75,13 +75,13 @@ function secretsOf(values: Record<string, string>): SecretSource & { reads: stri
 
 describe('the pull function reads the answers trust from its environment', () => {
   it('ONSS_ANSWER_FINGERPRINTS and ONSS_ANSWER_CA_SECRET_ID, both optional', () => {
-    expect(readPullConfig(FUNCTION_ENV).answerTrust).toEqual({ fingerprints: [] });
+    expect(readPullConfig(FUNCTION_ENV).channels[0]?.answerTrust).toEqual({ fingerprints: [] });
     expect(
       readPullConfig({
         ...FUNCTION_ENV,
         [ANSWER_TRUST_ENV_NAMES.fingerprints]: ` ${PIN} , ${'CD'.repeat(32)}`,
         [ANSWER_TRUST_ENV_NAMES.caSecretId]: 'onss/answer-ca',
-      }).answerTrust,
+      }).channels[0]?.answerTrust,
     ).toEqual({
       fingerprints: [PIN_NORMALISED, 'CD'.repeat(32).match(/../g)?.join(':')],
       caSecretId: 'onss/answer-ca',

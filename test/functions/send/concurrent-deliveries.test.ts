@@ -2,8 +2,9 @@
  * Issue 8, "reliability proof": 50 concurrent deliveries of the same S3 event produce exactly
  * one send. Fifty send function containers, each wired as its handler wires it (its own SDK
  * clients, its own ledger adapter on the one DynamoDB table, its own connector), run the same
- * S3 notification at once, as SQS duplicates would arrive; the messages sent back are
- * redelivered until none is. The transfer point must see one GO, each file once.
+ * S3 notification at once, as SQS duplicates would arrive; the messages sent back, and those
+ * put back on the queue because the channel's one send slot was taken, are redelivered until
+ * none is. The transfer point must see one GO, each file once.
  */
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import type { SQSBatchResponse } from 'aws-lambda';
@@ -37,13 +38,14 @@ const FS = `FS.${SET_ID}.1.1`;
 const GO = `GO.${SET_ID}.1`;
 
 /** How one delivery ended, read from what its container logged for it. */
-type Outcome = 'launched' | 'nothing to do' | 'retry' | 'refused' | 'other';
+type Outcome = 'launched' | 'nothing to do' | 'retry' | 'waiting' | 'refused' | 'other';
 
 /** The lines `processSendBatch` ends the handling of an object or a message with. */
 const OUTCOME_MESSAGES: ReadonlyArray<[Outcome, (message: string) => boolean]> = [
   ['launched', (message) => message === 'launched'],
   ['nothing to do', (message) => message.startsWith('nothing to do')],
   ['retry', (message) => message === 'send failed: the message will be tried again'],
+  ['waiting', (message) => message.startsWith('channel busy')],
   ['refused', (message) => message === 'refused: not sent'],
   ['other', (message) => message === 'unreadable send queue message'],
   ['other', (message) => message.startsWith('ignored')],
@@ -116,7 +118,7 @@ function expectConsistent(deliveries: readonly Delivery[]): void {
     };
     expect(summary).toEqual({
       ...summary,
-      outcomes: [expect.stringMatching(/^(launched|nothing to do|retry)$/)],
+      outcomes: [expect.stringMatching(/^(launched|nothing to do|retry|waiting)$/)],
       failures:
         delivery.outcomes[0] === 'retry' ? [{ itemIdentifier: delivery.id }] : ([] as unknown[]),
     });
@@ -173,9 +175,20 @@ describe('send function: concurrent deliveries of one S3 event', () => {
     expect(await ledger?.list()).toMatchObject([{ id: SET_ID, state: 'launched' }]);
     expect(count(first, 'launched')).toBe(1);
 
-    // Act: SQS brings back every message sent back, until none is (bounded). A message comes
-    // back to the container that had it; which container gets it does not matter here.
-    let failed = first.filter((delivery) => delivery.response.batchItemFailures.length > 0);
+    // Assess: the containers that found the channel's one slot taken put their message back
+    // on the queue (a new message, delayed) rather than fail it.
+    const waiting = first.filter((delivery) => delivery.outcomes.includes('waiting'));
+    expect(waiting.length).toBeGreaterThan(0);
+    expect(waiting.every((delivery) => delivery.container.requeued.includes(body))).toBe(true);
+
+    // Act: SQS brings back every message sent back or put back, until none is (bounded). A
+    // message comes back to the container that had it; which one gets it does not matter here.
+    const unsettled = (deliveries: readonly Delivery[]): Delivery[] =>
+      deliveries.filter(
+        (delivery) =>
+          delivery.response.batchItemFailures.length > 0 || delivery.outcomes.includes('waiting'),
+      );
+    let failed = unsettled(first);
     const redeliveries: Delivery[] = [];
     for (let round = 1; round <= MAX_REDELIVERIES && failed.length > 0; round += 1) {
       const again = await deliverAll(
@@ -183,7 +196,7 @@ describe('send function: concurrent deliveries of one S3 event', () => {
         body,
       );
       redeliveries.push(...again);
-      failed = again.filter((delivery) => delivery.response.batchItemFailures.length > 0);
+      failed = unsettled(again);
     }
 
     // Assess: every message settled; the redeliveries found the set sent and uploaded nothing;

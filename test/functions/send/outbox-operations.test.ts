@@ -185,7 +185,7 @@ describe('send function: cancel/ in the outbox', () => {
 
   it.each([
     ['a launched set', 'launched', 'CANCEL_TOO_LATE'],
-    ['another channel', 'other', 'OTHER_CHANNEL'],
+    ['another sender', 'other', 'ACRF-108'],
   ])('refuses to cancel %s, sends nothing and says why', async (_title, what, code) => {
     // Prepare
     const fn = await sendFunction();

@@ -15,6 +15,7 @@ import type { Simulator } from '../../../transfer-point';
 import {
   emulatedClients,
   functionEnvironment,
+  onlyChannel,
   type Emulators,
   type FunctionSecrets,
 } from '../../functions/helpers/emulated-aws';
@@ -105,7 +106,7 @@ export function leakPull(
   const ports = commonPorts(config, aws.clients);
   return {
     deps: {
-      ...pullPorts(config, aws.clients, ports),
+      ...onlyChannel(pullPorts(config, aws.clients, ports)),
       log: createLogger(),
       metrics,
       countAnswer: (result) => {
