@@ -74,6 +74,17 @@ export function channelAlarmId(kind: ChannelAlarmKind, channel?: string): string
   return channel === undefined ? kind : `Channel${channelIdPart(channel)}${kind}`;
 }
 
+/** One alarm each channel has: its id, words, metric (name, statistic, period) and test. */
+interface ChannelAlarmSpec {
+  id: ChannelAlarmKind;
+  description: string;
+  metric: [name: string, statistic: string, period: Duration];
+  threshold: number;
+  comparison: cloudwatch.ComparisonOperator;
+  /** Missing data: not breaching unless said. */
+  missing?: cloudwatch.TreatMissingData;
+}
+
 /** The stack's alarms and dashboard. */
 export class TransferMonitoring extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -272,103 +283,82 @@ export class TransferMonitoring extends Construct {
   ): void {
     const of = channel === undefined ? '' : ` of channel ${channel}`;
     const window = pullSilenceWindow(props.pullRateMinutes);
-    this.add(
-      new cloudwatch.Alarm(this, channelAlarmId('NoPullSuccess', channel), {
-        alarmDescription:
+    const pullPeriod = Duration.minutes(props.pullRateMinutes);
+    const { LESS_THAN_THRESHOLD, GREATER_THAN_THRESHOLD, GREATER_THAN_OR_EQUAL_TO_THRESHOLD } =
+      cloudwatch.ComparisonOperator;
+    const specs: ChannelAlarmSpec[] = [
+      {
+        id: 'NoPullSuccess',
+        description:
           `No pull${of} succeeded for ${window.toMinutes()} minutes: answers of the transfer ` +
           `point are not being collected.`,
-        metric: custom(METRIC_NAMES.pullSuccess, cloudwatch.Stats.SUM, window, channel),
+        metric: [METRIC_NAMES.pullSuccess, cloudwatch.Stats.SUM, window],
         threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: 1,
+        comparison: LESS_THAN_THRESHOLD,
         // No data point at all means no pull reported a success: that is the failure.
-        treatMissingData: cloudwatch.TreatMissingData.BREACHING,
-      }),
-      props.topic,
-    );
-    this.add(
-      new cloudwatch.Alarm(this, channelAlarmId('CertificateExpiring', channel), {
-        alarmDescription:
+        missing: cloudwatch.TreatMissingData.BREACHING,
+      },
+      {
+        id: 'CertificateExpiring',
+        description:
           `The signing certificate${of} expires within ${CERTIFICATE_ALARM_DAYS} days: renew ` +
           `it and import it with onss-transfer import-key.`,
-        metric: custom(
-          METRIC_NAMES.certificateDaysLeft,
-          cloudwatch.Stats.MINIMUM,
-          Duration.hours(6),
-          channel,
-        ),
+        metric: [METRIC_NAMES.certificateDaysLeft, cloudwatch.Stats.MINIMUM, Duration.hours(6)],
         threshold: CERTIFICATE_ALARM_DAYS,
-        comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        // Silence is covered by the pull alarm; only a low value is news here.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      props.topic,
-    );
-    // The pull function reads the server secret's last change (DescribeSecret) each run.
-    this.add(
-      new cloudwatch.Alarm(this, channelAlarmId('ServerCredentialTooOld', channel), {
-        alarmDescription:
+        comparison: LESS_THAN_THRESHOLD,
+      },
+      // The pull function reads the server secret's last change (DescribeSecret) each run.
+      {
+        id: 'ServerCredentialTooOld',
+        description:
           `The server password or SSH key${of} was last changed more than ` +
           `${props.credentialMaxAgeDays} days ago: change it with the transfer point and put ` +
           'the new value in its secret (docs/operations.md, Rotating credentials).',
-        metric: custom(
-          METRIC_NAMES.serverCredentialAgeDays,
-          cloudwatch.Stats.MAXIMUM,
-          Duration.hours(6),
-          channel,
-        ),
+        metric: [METRIC_NAMES.serverCredentialAgeDays, cloudwatch.Stats.MAXIMUM, Duration.hours(6)],
         threshold: props.credentialMaxAgeDays,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-        // Silence is covered by the pull alarm; only a high value is news here.
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      props.topic,
-    );
-    // Each refused connection counts one: the alarm stays on while the server keeps showing
-    // the new identity (one pull period at least), and goes back to OK once the pin is fixed.
-    this.add(
-      new cloudwatch.Alarm(this, channelAlarmId('ServerIdentityChanged', channel), {
-        alarmDescription:
+        comparison: GREATER_THAN_THRESHOLD,
+      },
+      // Each refused connection counts one: the alarm stays on while the server keeps showing
+      // the new identity (one pull period at least), and goes back to OK once the pin is fixed.
+      {
+        id: 'ServerIdentityChanged',
+        description:
           `The transfer point${of} showed another host key or server certificate than the ` +
           'pinned one: its connections are refused until the new one is checked and pinned ' +
           '(the event names the old and new fingerprints).',
-        metric: custom(
-          METRIC_NAMES.serverIdentityChanged,
-          cloudwatch.Stats.SUM,
-          Duration.minutes(props.pullRateMinutes),
-          channel,
-        ),
+        metric: [METRIC_NAMES.serverIdentityChanged, cloudwatch.Stats.SUM, pullPeriod],
         threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      props.topic,
-    );
-    // The watchdog runs after each pull of the channel and marks each late wait once, so the
-    // sum over one pull period counts the declarations that became overdue in that run: the
-    // alarm fires for them and goes back to OK on the next run. Each one also raised
-    // `declaration.overdue` on the topic.
-    this.add(
-      new cloudwatch.Alarm(this, channelAlarmId('DeclarationsOverdue', channel), {
-        alarmDescription:
+        comparison: GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      },
+      // The watchdog runs after each pull of the channel and marks each late wait once, so the
+      // sum over one pull period counts the declarations that became overdue in that run: the
+      // alarm fires for them and goes back to OK on the next run. Each one also raised
+      // `declaration.overdue` on the topic.
+      {
+        id: 'DeclarationsOverdue',
+        description:
           `A declaration${of} became overdue: no ACRF, or no notification, within the ` +
           'allowed wait (onss-transfer status --overdue lists them).',
-        metric: custom(
-          METRIC_NAMES.overdue,
-          cloudwatch.Stats.SUM,
-          Duration.minutes(props.pullRateMinutes),
-          channel,
-        ),
+        metric: [METRIC_NAMES.overdue, cloudwatch.Stats.SUM, pullPeriod],
         threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      }),
-      props.topic,
-    );
+        comparison: GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      },
+    ];
+    for (const spec of specs) {
+      const [name, statistic, period] = spec.metric;
+      this.add(
+        new cloudwatch.Alarm(this, channelAlarmId(spec.id, channel), {
+          alarmDescription: spec.description,
+          metric: custom(name, statistic, period, channel),
+          threshold: spec.threshold,
+          comparisonOperator: spec.comparison,
+          evaluationPeriods: 1,
+          // Silence is the pull alarm's to report: for the others only a value is news.
+          treatMissingData: spec.missing ?? cloudwatch.TreatMissingData.NOT_BREACHING,
+        }),
+        props.topic,
+      );
+    }
   }
 
   private add(alarm: cloudwatch.Alarm, topic: sns.ITopic): void {

@@ -32,6 +32,23 @@ function serviceError(name: string, status: number, fault: 'client' | 'server' =
   });
 }
 
+/** Refusals both reads map the same way: the secret is not there, or not this role's. */
+const NOT_FOUND_AND_DENIED = [
+  {
+    title: 'a missing secret',
+    error: () =>
+      new ResourceNotFoundException({ message: 'no', $metadata: { httpStatusCode: 400 } }),
+    code: 'SECRET_NOT_FOUND',
+    transient: false,
+  },
+  {
+    title: 'access denied',
+    error: () => serviceError('AccessDeniedException', 400),
+    code: 'SECRET_ACCESS_DENIED',
+    transient: false,
+  },
+];
+
 /** A clock the test moves by hand. */
 function fakeClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
   let time = start;
@@ -109,19 +126,7 @@ describe('secretsManagerSource', () => {
   });
 
   it.each([
-    {
-      title: 'a missing secret',
-      error: () =>
-        new ResourceNotFoundException({ message: 'no', $metadata: { httpStatusCode: 400 } }),
-      code: 'SECRET_NOT_FOUND',
-      transient: false,
-    },
-    {
-      title: 'access denied',
-      error: () => serviceError('AccessDeniedException', 400),
-      code: 'SECRET_ACCESS_DENIED',
-      transient: false,
-    },
+    ...NOT_FOUND_AND_DENIED,
     {
       title: 'a KMS refusal',
       error: () => serviceError('DecryptionFailure', 400),
@@ -257,19 +262,7 @@ describe('secretLastChanged', () => {
   });
 
   it.each([
-    {
-      title: 'a missing secret',
-      error: () =>
-        new ResourceNotFoundException({ message: 'no', $metadata: { httpStatusCode: 400 } }),
-      code: 'SECRET_NOT_FOUND',
-      transient: false,
-    },
-    {
-      title: 'access denied',
-      error: () => serviceError('AccessDeniedException', 400),
-      code: 'SECRET_ACCESS_DENIED',
-      transient: false,
-    },
+    ...NOT_FOUND_AND_DENIED,
     {
       title: 'throttling',
       error: () => serviceError('ThrottlingException', 400),
