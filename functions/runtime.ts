@@ -12,7 +12,12 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Ledger } from '../shared/ledger';
 import { fanOut, type Notifier } from '../shared/notify';
-import { loadSigningSecret, parseServerSecret, type SecretSource } from '../shared/secrets';
+import {
+  loadSigningSecret,
+  parseServerSecret,
+  type SecretSource,
+  type ServerTrust,
+} from '../shared/secrets';
 import type { AnswerTrust, SigningMaterial } from '../shared/signing';
 import { makeAnswerTrust } from '../shared/signing/answer-trust';
 import { ftpConnector, sftpConnector, type TransportConnector } from '../shared/transport';
@@ -148,6 +153,7 @@ export function connectorLoader(
 ): () => Promise<TransportConnector> {
   return async () => {
     const credentials = parseServerSecret(await secrets.getSecretString(channel.serverSecretId));
+    refuseOtherProtocolsTrust(credentials, channel.protocol);
     const server = { host: channel.host, port: channel.port, user: credentials.user };
     if (channel.protocol === 'sftp') {
       if (credentials.hostKeySha256 === undefined) {
@@ -187,6 +193,34 @@ export function connectorLoader(
         : {}),
     });
   };
+}
+
+/** The server secret's trust fields and the one protocol each is for. */
+const TRUST_PROTOCOLS = {
+  hostKeySha256: 'sftp',
+  caPem: 'ftps',
+  serverCertSha256: 'ftps',
+} as const satisfies Record<keyof ServerTrust, ChannelConfig['protocol']>;
+
+/**
+ * Refuses a server secret whose trust is for another protocol than the channel's: a pin the
+ * channel would not use is a pin an operator believes in force (an `ftps` mistyped `ftp` would
+ * log in in the clear), so the function stops rather than connect without it.
+ */
+function refuseOtherProtocolsTrust(
+  credentials: ServerTrust,
+  protocol: ChannelConfig['protocol'],
+): void {
+  const unused = (Object.keys(TRUST_PROTOCOLS) as Array<keyof ServerTrust>).filter(
+    (field) => credentials[field] !== undefined && TRUST_PROTOCOLS[field] !== protocol,
+  );
+  if (unused.length > 0) {
+    throw new ConfigurationError([
+      `the server secret holds ${unused.map((field) => `"${field}"`).join(', ')}, for ` +
+        `${unused.map((field) => TRUST_PROTOCOLS[field]).join(', ')}, but the channel's ` +
+        `protocol is ${protocol}: fix the protocol, or remove the field`,
+    ]);
+  }
 }
 
 /** A channel's server as events name it: `ftps://host:port` (no user, no secret). */

@@ -7,7 +7,7 @@
  * Thin: configuration and ports are built once per container, the work is `runChannelPulls`.
  */
 import type { Context } from 'aws-lambda';
-import { readPullConfig } from '../config/environment';
+import { ConfigurationError, readPullConfig } from '../config/environment';
 import { METRIC_NAMES } from '../config/names';
 import { channelMetrics, createLogger, createMetrics, MetricUnit } from '../observability';
 import { createAwsClients, pullPorts, type PullPorts } from '../runtime';
@@ -20,11 +20,19 @@ let ports: PullPorts | undefined;
 /** A run lease outlasting the longest run: the Lambda timeout (15 min at most) and a margin. */
 export const PULL_LEASE_MS = 20 * 60_000;
 
-/** The channel a scheduled event names, if any (the rule's input `{ "channel": NAME }`). */
+/**
+ * The channel a scheduled event names, if any (the rule's input `{ "channel": NAME }`). An event
+ * whose `channel` is not a name is refused rather than read as "every channel".
+ */
 function channelOfEvent(event: unknown): string | undefined {
   if (typeof event !== 'object' || event === null || !('channel' in event)) return undefined;
   const { channel } = event as { channel: unknown };
-  return typeof channel === 'string' ? channel : undefined;
+  if (typeof channel !== 'string') {
+    throw new ConfigurationError([
+      `the scheduled event's "channel" must be a channel name, not ${JSON.stringify(channel)}`,
+    ]);
+  }
+  return channel;
 }
 
 /** The Lambda entry point. */

@@ -190,8 +190,8 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<Messa
     }
     const send = async (): Promise<MessageOutcome> =>
       (await sendInChannel(ref, object, routed, request, source, deps)) ? 'done' : 'retry';
-    // A repeated delivery of a source already launched or given up touches no server: it is
-    // settled at once rather than wait behind the channel's sends.
+    // A repeated delivery of a source already launched touches no server: it is settled at
+    // once rather than wait behind the channel's sends.
     const earlier = source && (await deps.ledger.findBySource(source.identity));
     if (earlier !== undefined && SETTLED.has(earlier.state)) return await send();
     const slot = await withSendSlot(
@@ -216,8 +216,11 @@ async function sendObject(ref: ObjectRef, deps: SendDependencies): Promise<Messa
 }
 
 /**
- * States in which a source's set needs no server any more: launched (and answered), failed or
- * cancelled. Not `launching`: its GO may still have to be put.
+ * States in which a source's set is done with the server: launched, then answered. Its repeated
+ * delivery is refused by the ledger's claim before any connection (and its earlier versions
+ * were retired before it was launched). Not `launching` (its GO may still have to be put), and
+ * not `failed` or `cancelled`: those are refused too, but they wait for a slot like any other
+ * delivery rather than rest on that.
  */
 const SETTLED: ReadonlySet<DeclarationState> = new Set<DeclarationState>([
   'launched',
@@ -225,8 +228,6 @@ const SETTLED: ReadonlySet<DeclarationState> = new Set<DeclarationState>([
   'rejected',
   'notified',
   'refused',
-  'failed',
-  'cancelled',
 ]);
 
 const nowOf = (deps: SendDependencies): Date => (deps.now ?? (() => new Date()))();

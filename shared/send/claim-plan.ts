@@ -21,13 +21,15 @@ export async function resolveKey(
   const seq = request.declaration.seq ?? 'next';
   const previous = await ledger.findBySource(request.source.identity);
   const stage = previous ? STATE_STAGES[previous.state] : undefined;
-  if (previous && stage === 'failed' && request.refuseAfterFailure && !isResend(request)) {
+  // Only an explicit resend sends again a source whose set failed or was cancelled: a resend
+  // link alone (an object under resend/) is a source of its own, whose failure is final too.
+  if (previous && stage === 'failed' && request.refuseAfterFailure && request.resend !== true) {
     throw new EarlierFailureError(previous);
   }
   if (seq !== 'next') return { app, sender, date, seq, env };
   // A live set of this source resumes under its own names; a committed one is refused by the
   // claim (unless resending): either way no new sequence is spent.
-  if (previous && (stage === 'live' || (stage === 'committed' && !isResend(request)))) {
+  if (previous && (stage === 'live' || (stage === 'committed' && request.resend !== true))) {
     return previous.key;
   }
   return { app, sender, date, seq: await ledger.nextSequence(sender, date, env), env };

@@ -1,10 +1,11 @@
 /**
  * `npm run test:faults [-- --seed N | --seeds COUNT --first N] [--servers a,b] [--verbose]`:
- * the randomized fault runs of issue 8. Each seed sends random declarations through the send
- * and pull functions' work with network faults, crashes and duplicated deliveries, to the
- * local transfer point (FTP or SFTP) or to vsftpd, then checks the invariants. Ends with one
- * summary line per invariant and exits 1 when any seed broke one; a failing seed is printed
- * with the command that replays it alone.
+ * the randomized fault runs of issues 8 and 13. Each seed sends random declarations through
+ * the send and pull functions' work with network faults, crashes, duplicated deliveries and
+ * operators' cancels, over two or three channels (each its own account and sender) on the
+ * local transfer point (FTP or SFTP), or over one channel to vsftpd, then checks the
+ * invariants. Ends with one summary line per invariant and exits 1 when any seed broke one; a
+ * failing seed is printed with the command that replays it alone.
  */
 import { existsSync } from 'node:fs';
 import { Command, InvalidArgumentError } from 'commander';
@@ -13,7 +14,14 @@ import { startVsftpd, VSFTPD, type Vsftpd } from '../interop/vsftpd';
 import { INVARIANTS, type Violation } from './invariants';
 import { seededRandom } from './random';
 import { emptyOutcome, runSeed, type SeedOutcome } from './seed-run';
-import { simulatorTarget, vsftpdTarget, type FaultTarget, type ServerKind } from './servers';
+import {
+  channelSpecs,
+  makeSftpKeys,
+  simulatorTarget,
+  vsftpdTarget,
+  type FaultTarget,
+  type ServerKind,
+} from './servers';
 
 const ALL_SERVERS: readonly ServerKind[] = ['simulator-ftp', 'simulator-sftp', 'vsftpd'];
 
@@ -84,8 +92,10 @@ function describeSeed(outcome: SeedOutcome): string {
   const status =
     outcome.violations.length === 0 ? 'ok' : `${outcome.violations.length} violation(s)`;
   return (
-    `seed ${outcome.seed} ${outcome.server}: ${outcome.sources} declaration(s) in ${outcome.parts} part(s), ` +
-    `${outcome.deliveries} deliveries (${outcome.duplicatesDelivered} duplicated), ${outcome.pulls} pulls, ` +
+    `seed ${outcome.seed} ${outcome.server}: ${outcome.channels} channel(s), ` +
+    `${outcome.sources} declaration(s) (${outcome.misplaced} misplaced) in ${outcome.parts} part(s), ` +
+    `${outcome.deliveries} deliveries (${outcome.duplicatesDelivered} duplicated, ${outcome.requeues} put back), ` +
+    `${outcome.cancels} cancel(s) (${outcome.cancelled} set(s) cancelled), ${outcome.pulls} pulls, ` +
     `${outcome.crashes.length} crash(es), ${outcome.proxyFaults.length} network fault(s), ` +
     `${outcome.responses} answer file(s): ${status} (${(outcome.durationMs / 1000).toFixed(1)} s)`
   );
@@ -117,6 +127,11 @@ async function main(): Promise<void> {
   const identity = await makeIdentity('rsa2048', {
     notBefore: new Date(Date.now() - 2 * 86_400_000),
   });
+  // The transfer point's own key, which signs the answers of every account, and its SSH keys.
+  const transferPoint = await makeIdentity('rsa2048');
+  const sftpKeys = seeds.some((seed) => serverOf(seed, allowed) === 'simulator-sftp')
+    ? makeSftpKeys()
+    : undefined;
   let vsftpd: Vsftpd | undefined;
   if (seeds.some((seed) => serverOf(seed, allowed) === 'vsftpd')) {
     if (!existsSync(VSFTPD)) {
@@ -139,27 +154,40 @@ async function main(): Promise<void> {
     for (const seed of seeds) {
       const kind = serverOf(seed, allowed);
       const flavour = seededRandom(seed ^ 0x5bd1e995);
-      let target: FaultTarget;
-      if (kind === 'vsftpd') target = vsftpdTarget(vsftpd as Vsftpd);
-      else {
-        const notifications = flavour.chance(0.5)
-          ? {
-              ...(flavour.chance(0.5)
-                ? { compression: flavour.pick(['zip', 'gzip'] as const) }
-                : {}),
-            }
-          : undefined;
-        target = await simulatorTarget({
-          sftp: kind === 'simulator-sftp',
-          ...(notifications ? { notifications } : {}),
-        });
-      }
+      const channels = channelSpecs(flavour, kind);
+      const targets: FaultTarget[] = [];
       const log: string[] = [];
       let outcome: SeedOutcome;
       try {
-        outcome = await withinLimit(runSeed(seed, target, identity.material, log), seed, kind, log);
+        if (kind === 'vsftpd') {
+          targets.push(...channels.map((channel) => vsftpdTarget(vsftpd as Vsftpd, channel)));
+        } else {
+          const notifications = flavour.chance(0.5)
+            ? {
+                ...(flavour.chance(0.5)
+                  ? { compression: flavour.pick(['zip', 'gzip'] as const) }
+                  : {}),
+              }
+            : undefined;
+          for (const channel of channels) {
+            targets.push(
+              await simulatorTarget({
+                sftp: kind === 'simulator-sftp' ? sftpKeys : undefined,
+                channel,
+                identity: transferPoint.material,
+                ...(notifications ? { notifications } : {}),
+              }),
+            );
+          }
+        }
+        outcome = await withinLimit(
+          runSeed(seed, targets, identity.material, log),
+          seed,
+          kind,
+          log,
+        );
       } finally {
-        await target.close();
+        for (const target of targets) await target.close();
       }
       outcomes.push(outcome);
       if (outcome.violations.length > 0) {
@@ -202,22 +230,30 @@ function summary(outcomes: readonly SeedOutcome[], seconds: number): string[] {
   const declarations = sum((o) => o.sources);
   const failing = outcomes.filter((outcome) => outcome.violations.length > 0).length;
   const answers = sum((o) => o.responses);
+  const cancels = sum((o) => o.cancels);
   return [
     `fault runs: ${outcomes.length} seeds (${byServer}) in ${seconds.toFixed(1)} s: ` +
-      `${declarations} declarations in ${sum((o) => o.parts)} parts, ${sum((o) => o.deliveries)} deliveries ` +
-      `(${sum((o) => o.duplicatesDelivered)} duplicated, ${sum((o) => o.concurrentDeliveries)} concurrent), ` +
+      `${sum((o) => o.channels)} channels, ` +
+      `${declarations} declarations (${sum((o) => o.misplaced)} in another channel's folder) ` +
+      `in ${sum((o) => o.parts)} parts, ${sum((o) => o.deliveries)} deliveries ` +
+      `(${sum((o) => o.duplicatesDelivered)} duplicated, ${sum((o) => o.concurrentDeliveries)} concurrent, ` +
+      `${sum((o) => o.requeues)} put back for a busy channel), ${cancels} cancels, ` +
       `${sum((o) => o.pulls)} pulls, ${sum((o) => o.crashes.length)} crashes, ` +
       `${sum((o) => o.proxyFaults.length)} network faults ` +
-      `(${sum((o) => o.proxyFaults.filter((f) => f.startsWith('cut data up while')).length)} ` +
+      `(${sum((o) => o.proxyFaults.filter((f) => f.includes('cut data up while')).length)} ` +
       'cutting a second session while a part closed)',
     `${INVARIANTS['launched-twice']}: duplicates: ${broken('launched-twice')} (${declarations} declarations)`,
     `${INVARIANTS['bad-set-launched']}: bad sets: ${broken('bad-set-launched')}`,
     `${INVARIANTS['unaccounted-source']}: unaccounted: ${broken('unaccounted-source')} ` +
-      `(launched ${sum((o) => o.launched)}, failed ${sum((o) => o.failed)})`,
+      `(launched ${sum((o) => o.launched)}, failed ${sum((o) => o.failed)}, ` +
+      `cancelled ${sum((o) => o.cancelled)}; cancels refused ${sum((o) => o.cancelsRefused)} of ${cancels})`,
     `${INVARIANTS['answer-untied']}: untied: ${broken('answer-untied')}`,
     `${INVARIANTS['stored-before-deleted']}: deleted before stored: ${broken('stored-before-deleted')}`,
     `${INVARIANTS['response-duplicated']}: duplicates: ${broken('response-duplicated')} (${answers} answer files)`,
     `${INVARIANTS['response-lost']}: lost: ${broken('response-lost')}`,
+    `${INVARIANTS['channel-crossed']}: crossed: ${broken('channel-crossed')}`,
+    `${INVARIANTS['cancelled-launched']}: cancelled then launched: ${broken('cancelled-launched')} ` +
+      `(${sum((o) => o.cancelled)} sets cancelled)`,
     `${INVARIANTS.unsettled}: unsettled: ${broken('unsettled')}`,
     `seeds: ${outcomes.length} run, ${outcomes.length - failing} passed, ${failing} failed`,
   ];

@@ -1,19 +1,28 @@
 /**
- * One seed of the fault runs: random declarations dropped in a local outbox, their S3 events
- * delivered to the send function's work (`processSendBatch`) as SQS would (in any order, some
- * twice, some at the same time, again after each failure or crash), scheduled pulls
- * (`runScheduledPull`) in between, with faults on the network (the fault proxy) and crashes in
- * the process (the crash switch) for a few rounds, then rounds without faults until the system
- * is quiet. Every "Lambda instance" is new: its own ledger handle, connector and crash switch,
- * over the state that outlives it (the ledger's data, the store's folder, the server).
+ * One seed of the fault runs: random declarations dropped in a local outbox, under the folder
+ * of one of the seed's channels (two or three named channels on the local transfer point, each
+ * its own account and sender; the one unnamed channel on vsftpd), their S3 events delivered to
+ * the send function's work (`processSendBatch`) as SQS would (in any order, some twice, some at
+ * the same time, again after each failure or crash, and again after the delay when the send
+ * function put one back because its channel's send slots were all taken), an operator's cancel
+ * dropped now and then for a set the ledger holds, scheduled pulls of every channel
+ * (`runChannelPulls`, or one channel per invocation) in between, with faults on the network (a
+ * fault proxy before each account) and crashes in the process (the crash switch) for a few
+ * rounds, then rounds without faults until the system is quiet. Every "Lambda instance" is new:
+ * its own ledger handle, connectors and crash switch, over the state that outlives it (the
+ * ledger's data, the store's folder, the servers).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
-import { runScheduledPull } from '../../functions/pull/process';
-import { processSendBatch, type SendDependencies } from '../../functions/send/process';
+import { runChannelPulls, type PullChannelPorts } from '../../functions/pull/process';
+import {
+  processSendBatch,
+  type SendChannel,
+  type SendDependencies,
+} from '../../functions/send/process';
 import type { Log } from '../../functions/observability';
 import { createMemoryLedger, openSqliteLedger, type Ledger } from '../../shared/ledger';
 import { todayInBrussels, type Environment } from '../../shared/names';
@@ -25,33 +34,47 @@ import { localFolderStore, type ObjectStore } from '../../shared/store';
 import type { Transport, TransportConnector } from '../../shared/transport';
 import { crashable, crashSwitch, type CrashSwitch } from './crash-switch';
 import { startFaultProxy, type FaultProxy, type ProxyFault } from './fault-proxy';
-import { checkInvariants, type SourceFacts, type Violation } from './invariants';
+import { checkInvariants, type CancelFacts, type SourceFacts, type Violation } from './invariants';
 import { seededRandom, type Random } from './random';
-import { SENDER, type FaultTarget } from './servers';
+import type { ChannelSpec, FaultTarget } from './servers';
 import { storedCopies } from './store-scan';
 
 const BUCKET = 'fault-runs';
 const OUTBOX = 'outbox/';
 const ROUND_MS = 6 * 60_000; // beyond the send lease (120 s) and the pull run lease below
 const PULL_LEASE_MS = 5 * 60_000;
+// A crashed send keeps its channel's slot until this ends: the rounds after get it back.
+const SLOT_LEASE_MS = 3 * 60_000;
 const FAULTY_ROUNDS = { min: 2, max: 4 };
 const MAX_ROUNDS = 16;
 const QUICK_RETRY = { attempts: 3, baseDelayMs: 10, maxDelayMs: 50 };
+const LIVE_STATES: readonly string[] = ['planned', 'uploading'];
 
 /** What one seed did and found. */
 export interface SeedOutcome {
   seed: number;
   server: string;
+  channels: number;
   sources: number;
+  /** Declarations dropped in a channel's folder with another channel's sender. */
+  misplaced: number;
   parts: number;
   deliveries: number;
   duplicatesDelivered: number;
   concurrentDeliveries: number;
+  /** Messages the send function put back because their channel's slots were all taken. */
+  requeues: number;
+  /** Operators' cancels dropped in the outbox. */
+  cancels: number;
   pulls: number;
   crashes: string[];
   proxyFaults: string[];
   launched: number;
   failed: number;
+  /** Sources whose set was cancelled (never launched). */
+  cancelled: number;
+  /** Cancels refused (the set launched, failed, unknown, or of another channel). */
+  cancelsRefused: number;
   responses: number;
   violations: Violation[];
   /** Log lines of the instances, for a failing seed's report. */
@@ -64,16 +87,22 @@ export function emptyOutcome(seed: number, server: string, log: string[]): SeedO
   return {
     seed,
     server,
+    channels: 0,
     sources: 0,
+    misplaced: 0,
     parts: 0,
     deliveries: 0,
     duplicatesDelivered: 0,
     concurrentDeliveries: 0,
+    requeues: 0,
+    cancels: 0,
     pulls: 0,
     crashes: [],
     proxyFaults: [],
     launched: 0,
     failed: 0,
+    cancelled: 0,
+    cancelsRefused: 0,
     responses: 0,
     violations: [],
     log,
@@ -81,11 +110,19 @@ export function emptyOutcome(seed: number, server: string, log: string[]): SeedO
   };
 }
 
-/** A queued SQS message: the S3 event of one source. */
+/** A queued SQS message: the S3 event of one source, or of one operator's cancel. */
 interface Message {
   id: string;
   body: string;
-  source: number;
+  what: { kind: 'source' | 'cancel'; index: number };
+}
+
+/** One account of the seed: the server's side, the proxy before it, where its answers go. */
+interface Account {
+  target: FaultTarget;
+  proxy: FaultProxy;
+  /** The store's folder of this channel's answers (`responses/<channel>/`). */
+  responsesRoot: string;
 }
 
 /** The fake clock every instance shares: rounds move it on, past the leases of crashed runs. */
@@ -107,30 +144,46 @@ function clockAtBrusselsMorning(): Clock {
 }
 
 function lineLog(lines: string[], instance: string): Log {
+  const keys: Record<string, unknown> = {};
   const write =
     (level: string) =>
     (message: string, ...extra: Array<Record<string, unknown>>): void => {
-      const details = extra.length > 0 ? ` ${JSON.stringify(Object.assign({}, ...extra))}` : '';
+      const all = Object.assign({}, keys, ...extra) as Record<string, unknown>;
+      const details = Object.keys(all).length > 0 ? ` ${JSON.stringify(all)}` : '';
       lines.push(`${instance} ${level} ${message}${details}`);
     };
   return {
     info: write('info'),
     warn: write('warn'),
     error: write('error'),
-    appendKeys: () => undefined,
-    removeKeys: () => undefined,
+    appendKeys: (attributes) => Object.assign(keys, attributes),
+    removeKeys: (names) => {
+      for (const name of names) delete keys[name];
+    },
   };
 }
 
-/** A random declaration of the seed: DmfA XML of random size, unique by a comment. */
+/** The outbox folder of a channel: `outbox/<channel>/`, or `outbox/` for the unnamed one. */
+function folderOf(channel: ChannelSpec): string {
+  return `${OUTBOX}${channel.name === undefined ? '' : `${channel.name}/`}`;
+}
+
+/**
+ * The random declarations of the seed, DmfA XML of random size, unique by a comment: one per
+ * channel and sometimes a second in one of them (one to three for a single channel); now and
+ * then one more dropped in a channel's folder under a name with another channel's sender,
+ * which must be refused.
+ */
 function writeSources(
   rng: Random,
   seed: number,
   outboxRoot: string,
   date: string,
+  channels: readonly ChannelSpec[],
 ): Array<SourceFacts & { key: string; partSize: number }> {
-  const count = rng.int(1, 3);
-  return Array.from({ length: count }, (_, index) => {
+  const sources: Array<SourceFacts & { key: string; partSize: number }> = [];
+  const add = (channel: ChannelSpec, sender: string, misplaced: boolean): void => {
+    const index = sources.length;
     const env: Environment = rng.pick(['R', 'T', 'T', 'S']);
     const xml = sampleDmfaXml({ quarter: '20263', date, workers: rng.int(1, 250) }).replace(
       '\n',
@@ -140,14 +193,41 @@ function writeSources(
     const nparts = rng.int(1, 4);
     const partSize = Math.ceil(bytes.length / nparts);
     // Both outbox layouts: a name by the rules, or APP/ENV with the sequence from the ledger.
-    const key = rng.chance(0.3)
-      ? `${OUTBOX}FI.DMFA.${SENDER}.${date}.${String(90_000 + index)}.${env}.1.1`
-      : `${OUTBOX}DMFA/${env}/declaration-${index}.xml`;
+    // A misplaced one has a name by the rules: the other layout takes the folder's sender.
+    const key =
+      misplaced || rng.chance(0.3)
+        ? `${folderOf(channel)}FI.DMFA.${sender}.${date}.${String(90_000 + index)}.${env}.1.1`
+        : `${folderOf(channel)}DMFA/${env}/declaration-${index}.xml`;
     const path = join(outboxRoot, key);
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, bytes);
-    return { index, key, path, bytes, partSize, env };
-  });
+    sources.push({
+      index,
+      key,
+      path,
+      object: `s3://${BUCKET}/${key}`,
+      bytes,
+      partSize,
+      env,
+      channel: channel.name,
+      misplaced,
+    });
+  };
+  if (channels.length === 1) {
+    const [only] = channels as [ChannelSpec];
+    for (let i = rng.int(1, 3); i > 0; i -= 1) add(only, only.sender, false);
+  } else {
+    for (const channel of channels) add(channel, channel.sender, false);
+    if (rng.chance(0.4)) {
+      const channel = rng.pick(channels);
+      add(channel, channel.sender, false);
+    }
+  }
+  if (channels.length > 1 && rng.chance(0.25)) {
+    const [from, into] = rng.shuffle(channels) as [ChannelSpec, ChannelSpec];
+    add(into, from.sender, true);
+  }
+  return sources;
 }
 
 function s3EventBody(key: string, size: number): string {
@@ -291,28 +371,32 @@ function durableState(
   };
 }
 
-/** The ports of one instance, every call a crash point. */
+/** The ports of one instance, every call a crash point; a connector per account. */
 function instancePorts(
   durable: Durable,
-  target: FaultTarget,
-  proxy: FaultProxy,
+  accounts: readonly Account[],
   crash: CrashSwitch,
-  guard: (transport: Transport) => Transport,
+  guard: (transport: Transport, account: Account) => Transport,
 ): {
   ledger: Ledger;
   notifier: Notifier;
   store: ObjectStore;
-  connector: () => Promise<TransportConnector>;
+  connectors: TransportConnector[];
   release: () => Promise<void>;
 } {
   const { ledger, release } = durable.openLedger();
   const notifier = memoryNotifier();
-  const connector = crashable(target.connector(proxy.port), 'connector', crash, {
-    plain: ['describe'],
-    wrapResult: {
-      connect: (transport) =>
-        crashable(guard(transport as Transport), 'transport', crash, { always: ['close'] }),
-    },
+  const connectors = accounts.map((account) => {
+    const at = account.target.channel.name === undefined ? '' : `@${account.target.channel.name}`;
+    return crashable(account.target.connector(account.proxy.port), `connector${at}`, crash, {
+      plain: ['describe'],
+      wrapResult: {
+        connect: (transport) =>
+          crashable(guard(transport as Transport, account), `transport${at}`, crash, {
+            always: ['close'],
+          }),
+      },
+    });
   });
   return {
     ledger: crashable(ledger, 'ledger', crash, { always: ['close'] }),
@@ -327,15 +411,15 @@ function instancePorts(
       crash,
     ),
     store: crashable(localFolderStore(durable.storeRoot), 'store', crash, { plain: ['locate'] }),
-    connector: async () => connector,
+    connectors,
     release,
   };
 }
 
-/** Runs one seed against `target` and checks the invariants; never throws for a violation. */
+/** Runs one seed against `targets` (one account per channel) and checks the invariants; never throws for a violation. */
 export async function runSeed(
   seed: number,
-  target: FaultTarget,
+  targets: readonly FaultTarget[],
   material: SigningMaterial,
   /** Where the instances log, line by line (the caller keeps it, to show a seed that hangs). */
   log: string[] = [],
@@ -348,41 +432,78 @@ export async function runSeed(
   const clock = clockAtBrusselsMorning();
   const date = todayInBrussels(clock.now());
   const durable = durableState(rng, root, clock);
-  const raw = target.kind === 'simulator-sftp';
-  const proxy = await startFaultProxy({ targetPort: target.port, ftp: !raw });
-  const sources = writeSources(rng, seed, root, date);
+  const kind = targets[0]?.kind ?? 'simulator-ftp';
+  const raw = kind === 'simulator-sftp';
+  const accounts: Account[] = [];
+  for (const target of targets) {
+    accounts.push({
+      target,
+      proxy: await startFaultProxy({ targetPort: target.port, ftp: !raw }),
+      responsesRoot: join(durable.storeRoot, 'responses', target.channel.name ?? ''),
+    });
+  }
+  const channels = targets.map((target) => target.channel);
+  const accountOf = (channel: string | undefined): Account =>
+    accounts.find((account) => account.target.channel.name === channel) ?? (accounts[0] as Account);
+  const sources = writeSources(rng, seed, root, date, channels);
+  const cancels: CancelFacts[] = [];
+  let cancelBudget = rng.chance(0.5) ? rng.int(1, 2) : 0;
   const largestPart = Math.max(...sources.map((source) => source.partSize));
   const outcome: SeedOutcome = {
-    ...emptyOutcome(seed, target.kind, log),
+    ...emptyOutcome(seed, kind, log),
+    channels: channels.length,
     sources: sources.length,
+    misplaced: sources.filter((source) => source.misplaced).length,
     parts: sources.reduce((sum, s) => sum + Math.ceil(s.bytes.length / s.partSize), 0),
   };
   // "A response is never deleted from the server before it is stored": checked at each DELE.
-  const guard = (transport: Transport): Transport =>
-    guardDeletes(transport, target, durable.storeRoot, outcome.violations);
+  const guard = (transport: Transport, account: Account): Transport =>
+    guardDeletes(transport, account, outcome.violations);
   let instances = 0;
+  // The queue of the next round: at first, the S3 event of every source.
+  let queueNext: Message[] = sources.map((source) => ({
+    id: randomUUID(),
+    body: s3EventBody(source.key, source.bytes.length),
+    what: { kind: 'source', index: source.index },
+  }));
+  // Messages the send function put back on the queue during the batch being delivered.
+  let requeued: Message[] = [];
 
   const deliver = async (message: Message, crashAt: number | undefined): Promise<boolean> => {
     instances += 1;
     const name = `send#${instances}`;
     const crash = crashSwitch(crashAt);
-    const ports = instancePorts(durable, target, proxy, crash, guard);
-    const source = sources[message.source];
+    const ports = instancePorts(durable, accounts, crash, guard);
+    const source = message.what.kind === 'source' ? sources[message.what.index] : undefined;
+    // SQS SendMessage with a delay: the body comes back as a new message.
+    const queue = crashable(
+      {
+        requeue: async (body: string): Promise<void> => {
+          outcome.requeues += 1;
+          requeued.push({ ...message, id: randomUUID(), body });
+        },
+      },
+      'queue',
+      crash,
+    );
+    const sendChannels: SendChannel[] = channels.map((channel, i) => ({
+      ...(channel.name === undefined ? {} : { name: channel.name }),
+      sender: channel.sender,
+      maxSends: channel.maxSends,
+      signingMaterial: async () => material,
+      connector: async () => ports.connectors[i] as TransportConnector,
+    }));
     const deps: SendDependencies = {
       config: { bucket: BUCKET, outboxPrefix: OUTBOX, signTest: true },
-      channels: [
-        {
-          sender: SENDER,
-          maxSends: 1,
-          signingMaterial: async () => material,
-          connector: ports.connector,
-        },
-      ],
+      channels: sendChannels,
       ledger: ports.ledger,
       notifier: ports.notifier,
       openSource: (ref) => openFileSource(join(root, ref.key)),
+      requeue: (body) => queue.requeue(body),
+      slotLeaseMs: SLOT_LEASE_MS,
       log: lineLog(log, name),
       metrics: { addMetric: () => undefined },
+      metricsFor: () => ({ addMetric: () => undefined }),
       now: clock.now,
       tuning: { ...(source ? { partSize: source.partSize } : {}), retry: QUICK_RETRY },
     };
@@ -404,37 +525,54 @@ export async function runSeed(
     }
   };
 
-  const pull = async (crashAt: number | undefined): Promise<{ found: number }> => {
+  /** One pull invocation: every channel, or `only` that one. */
+  const pull = async (
+    crashAt: number | undefined,
+    only: ChannelSpec | undefined,
+  ): Promise<{ found: number }> => {
     instances += 1;
     const name = `pull#${instances}`;
     const crash = crashSwitch(crashAt);
-    const ports = instancePorts(durable, target, proxy, crash, guard);
+    const ports = instancePorts(durable, accounts, crash, guard);
+    const pullChannels: PullChannelPorts[] = channels.map((channel, i) => ({
+      ...(channel.name === undefined ? {} : { name: channel.name }),
+      connector: async () => ports.connectors[i] as TransportConnector,
+      signingMaterial: async () => material,
+    }));
     outcome.pulls += 1;
     try {
-      const result = await runScheduledPull({
-        environments: ['R', 'T', 'S'],
-        ledger: ports.ledger,
-        store: ports.store,
-        notifier: ports.notifier,
-        connector: ports.connector,
-        signingMaterial: async () => material,
-        log: lineLog(log, name),
-        metrics: { addMetric: () => undefined },
-        countAnswer: () => undefined,
-        owner: name,
-        leaseMs: PULL_LEASE_MS,
-        now: clock.now,
-      });
+      const results = await runChannelPulls(
+        {
+          environments: ['R', 'T', 'S'],
+          ledger: ports.ledger,
+          store: ports.store,
+          notifier: ports.notifier,
+          log: lineLog(log, name),
+          metrics: { addMetric: () => undefined },
+          countAnswer: () => undefined,
+          owner: name,
+          leaseMs: PULL_LEASE_MS,
+          now: clock.now,
+        },
+        pullChannels,
+        {
+          ...(only?.name === undefined ? {} : { only: only.name }),
+          metricsFor: () => ({ addMetric: () => undefined }),
+        },
+      );
       if (crash.crashedAt !== undefined) throw new Error(`crashed at ${crash.crashedAt}`);
-      if (result.status === 'skipped') return { found: 1 };
-      const { report } = result;
-      return {
-        found:
-          report.sets.length +
-          report.failed.length +
-          report.incomplete.length +
-          report.foreign.length,
-      };
+      let found = 0;
+      for (const result of results) {
+        if (result.status === 'pulled') {
+          const { report } = result;
+          found +=
+            report.sets.length +
+            report.failed.length +
+            report.incomplete.length +
+            report.foreign.length;
+        } else found += 1;
+      }
+      return { found };
     } catch (error) {
       if (crash.crashedAt !== undefined) outcome.crashes.push(`${name}: ${crash.crashedAt}`);
       log.push(`${name} ended: ${(error as Error).message}`);
@@ -444,80 +582,168 @@ export async function runSeed(
     }
   };
 
-  try {
-    let queue: Message[] = sources.map((source) => ({
+  /**
+   * An operator's cancel, now and then: for a set the ledger holds, mostly one not launched
+   * yet (planned, or uploading after a crash), sometimes any (a launched one must be refused),
+   * dropped in the set's channel folder or, rarely, another channel's (refused: that account
+   * must not touch the set). Its message joins this round or the next.
+   */
+  const maybeCancel = async (pending: Message[]): Promise<void> => {
+    if (cancelBudget === 0) return;
+    const inspector = durable.openLedger();
+    let records;
+    try {
+      records = await inspector.ledger.list();
+    } finally {
+      await inspector.release();
+    }
+    const live = records.filter((record) => LIVE_STATES.includes(record.state));
+    const record =
+      live.length > 0 && rng.chance(0.75)
+        ? rng.pick(live)
+        : records.length > 0 && rng.chance(0.08)
+          ? rng.pick(records)
+          : undefined;
+    if (record === undefined) return;
+    cancelBudget -= 1;
+    const others = channels.filter((channel) => channel.name !== record.channel);
+    const wrongChannel = others.length > 0 && rng.chance(0.15);
+    const folder = wrongChannel ? rng.pick(others) : accountOf(record.channel).target.channel;
+    const key = `${folderOf(folder)}cancel/${record.id}`;
+    mkdirSync(dirname(join(root, key)), { recursive: true });
+    writeFileSync(join(root, key), '');
+    const index = cancels.length;
+    cancels.push({
+      index,
+      key,
+      object: `s3://${BUCKET}/${key}`,
+      declaration: record.id,
+      stateWhenDropped: record.state,
+      channel: folder.name,
+      wrongChannel,
+    });
+    outcome.cancels += 1;
+    log.push(
+      `cancel ${index}: ${key} (the set is ${record.state}${wrongChannel ? ", in another channel's folder" : ''})`,
+    );
+    const message: Message = {
       id: randomUUID(),
-      body: s3EventBody(source.key, source.bytes.length),
-      source: source.index,
-    }));
+      body: s3EventBody(key, 0),
+      what: { kind: 'cancel', index },
+    };
+    if (rng.chance(0.5)) pending.splice(rng.int(0, pending.length), 0, message);
+    else queueNext.push(message);
+  };
+
+  const channelOf = (message: Message): string | undefined =>
+    message.what.kind === 'source'
+      ? sources[message.what.index]?.channel
+      : cancels[message.what.index]?.channel;
+
+  try {
     const faultyRounds = rng.int(FAULTY_ROUNDS.min, FAULTY_ROUNDS.max);
     let quiet = false;
     for (let round = 0; round < MAX_ROUNDS && !quiet; round += 1) {
       const faulty = round < faultyRounds;
-      const pending = rng.shuffle(queue);
-      queue = [];
+      const pending = rng.shuffle(queueNext);
+      queueNext = [];
+      // A body put back once this round comes back in the next: the slot it waits for may be
+      // held by a crashed send until the clock moves on.
+      const backThisRound = new Set<string>();
       while (pending.length > 0) {
-        const together = faulty && pending.length >= 2 && rng.chance(0.3) ? 2 : 1;
+        const together =
+          faulty && pending.length >= 2 && rng.chance(0.4)
+            ? rng.int(2, Math.min(3, pending.length))
+            : 1;
         const batch = pending.splice(0, together);
         // S3 may notify twice: a copy of a message joins the queue, now or later.
         if (faulty && rng.chance(0.25)) {
           const copy = { ...(batch[0] as Message), id: randomUUID() };
           outcome.duplicatesDelivered += 1;
           if (rng.chance(0.5)) batch.push(copy);
-          else queue.push(copy);
+          else queueNext.push(copy);
         }
         if (batch.length > 1) outcome.concurrentDeliveries += batch.length;
-        if (faulty) for (const fault of proxyFaults(rng, raw, largestPart)) proxy.arm(fault);
+        if (faulty) {
+          // Each fault before the account of one of the batch's channels.
+          const hit = batch.map((message) => accountOf(channelOf(message)));
+          for (const fault of proxyFaults(rng, raw, largestPart)) rng.pick(hit).proxy.arm(fault);
+        }
+        requeued = [];
         const results = await Promise.all(
           batch.map((message) =>
             deliver(message, faulty && rng.chance(0.35) ? rng.int(1, 70) : undefined),
           ),
         );
         batch.forEach((message, i) => {
-          if (!results[i]) queue.push(message);
+          if (!results[i]) queueNext.push(message);
         });
-        proxy.clear();
+        for (const message of requeued) {
+          if (!backThisRound.has(message.body) && rng.chance(0.5)) {
+            backThisRound.add(message.body);
+            pending.splice(rng.int(0, pending.length), 0, message);
+          } else queueNext.push(message);
+        }
+        for (const account of accounts) account.proxy.clear();
         log.push(`round ${round}: settling after ${batch.length} deliveries`);
-        await target.settle();
+        await settleAll(accounts);
+        if (round <= faultyRounds) await maybeCancel(pending);
       }
-      if (faulty) for (const fault of proxyFaults(rng, raw, 4_000)) proxy.arm(fault);
-      const crashAt = faulty && rng.chance(0.35) ? rng.int(1, 50) : undefined;
-      log.push(
-        `round ${round}: pulling (faults ${JSON.stringify(proxy.pending())}, crash at step ${crashAt})`,
-      );
-      const pulled = await pull(crashAt);
-      proxy.clear();
+      // Each channel pulled: by one invocation for all, or one invocation per channel.
+      const invocations: Array<ChannelSpec | undefined> =
+        channels.length > 1 && rng.chance(0.3) ? rng.shuffle(channels) : [undefined];
+      if (faulty) {
+        for (const fault of proxyFaults(rng, raw, 4_000)) rng.pick(accounts).proxy.arm(fault);
+      }
+      let found = 0;
+      for (const only of invocations) {
+        const crashAt = faulty && rng.chance(0.35) ? rng.int(1, 50) : undefined;
+        const armed = accounts.map((account) => account.proxy.pending());
+        log.push(
+          `round ${round}: pulling ${only?.name ?? 'every channel'} (faults ${JSON.stringify(armed)}, crash at step ${crashAt})`,
+        );
+        found += (await pull(crashAt, only)).found;
+      }
+      for (const account of accounts) account.proxy.clear();
       log.push(`round ${round}: settling after the pull`);
-      await target.settle();
+      await settleAll(accounts);
       clock.advance(ROUND_MS);
-      const left = target.leftovers();
       quiet =
         !faulty &&
-        queue.length === 0 &&
-        pulled.found === 0 &&
-        left.responses.length === 0 &&
-        left.uploads.length === 0;
+        queueNext.length === 0 &&
+        found === 0 &&
+        accounts.every(({ target }) => {
+          const left = target.leftovers();
+          return left.responses.length === 0 && left.uploads.length === 0;
+        });
     }
-    outcome.proxyFaults = [...proxy.stats.fired];
+    outcome.proxyFaults = accounts.flatMap(({ target, proxy }) =>
+      proxy.stats.fired.map((fault) =>
+        target.channel.name === undefined ? fault : `${target.channel.name}: ${fault}`,
+      ),
+    );
     const inspector = durable.openLedger();
     try {
       const found = await checkInvariants({
         sources,
-        target,
+        cancels,
+        accounts: accounts.map(({ target, responsesRoot }) => ({ target, responsesRoot })),
         ledger: inspector.ledger,
-        storeRoot: durable.storeRoot,
+        events: durable.events,
         quiet,
-        queueLeft: queue.length,
+        queueLeft: queueNext.length,
       });
       outcome.violations.push(...found.violations);
       outcome.launched = found.launched;
       outcome.failed = found.failed;
+      outcome.cancelled = found.cancelled;
+      outcome.cancelsRefused = found.cancelsRefused;
       outcome.responses = found.responses;
     } finally {
       await inspector.release();
     }
   } finally {
-    await proxy.close();
+    for (const account of accounts) await account.proxy.close();
     await durable.close();
     rmSync(root, { recursive: true, force: true });
     outcome.durationMs = Date.now() - started;
@@ -525,13 +751,16 @@ export async function runSeed(
   return outcome;
 }
 
-/** Checks, before each DELE of an answer file, that the store holds it with the same bytes. */
-function guardDeletes(
-  transport: Transport,
-  target: FaultTarget,
-  storeRoot: string,
-  violations: Violation[],
-): Transport {
+/** Lets every account's server finish its work. */
+async function settleAll(accounts: readonly Account[]): Promise<void> {
+  for (const account of accounts) await account.target.settle();
+}
+
+/**
+ * Checks, before each DELE of an answer file, that the store holds it with the same bytes
+ * under the folder of the account's channel.
+ */
+function guardDeletes(transport: Transport, account: Account, violations: Violation[]): Transport {
   return {
     put: (source, path) => transport.put(source, path),
     size: (path) => transport.size(path),
@@ -542,11 +771,11 @@ function guardDeletes(
     async delete(path) {
       const name = basename(path);
       const folder = dirname(path).replace(/^\//, '');
-      const answer = target.responses().find((r) => r.folder === folder && r.name === name);
-      if (answer !== undefined && storedCopies(storeRoot, name, answer.sha256) === 0) {
+      const answer = account.target.responses().find((r) => r.folder === folder && r.name === name);
+      if (answer !== undefined && storedCopies(account.responsesRoot, name, answer.sha256) === 0) {
         violations.push({
           invariant: 'stored-before-deleted',
-          detail: `${path} was deleted from the server before the store held it`,
+          detail: `${account.target.user}: ${path} was deleted from the server before the store held it`,
         });
       }
       return transport.delete(path);

@@ -1,10 +1,11 @@
 /** Reading the local store's folder back, to count the copies of an answer file it holds. */
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Every file under `root` as [relative key, absolute path], unpacked answers left out. */
+/** Every file under `root` (none when it is not there) as [relative key, absolute path], unpacked answers left out. */
 export function storedFiles(root: string): Array<[string, string]> {
+  if (!existsSync(root)) return [];
   return readdirSync(root, { recursive: true, withFileTypes: true })
     .filter((entry) => entry.isFile())
     .map((entry): [string, string] => {

@@ -1,6 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { ChannelConfig } from '../../functions/config/environment';
-import { connectorLoader } from '../../functions/runtime';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import { readSendConfig } from '../../functions/config/environment';
+import { connectorLoader, createAwsClients, sendPorts } from '../../functions/runtime';
+import { makeIdentity } from '../helpers/pki';
+import { FUNCTION_ENV } from './helpers/function-env';
 import type { SecretSource } from '../../shared/secrets';
 
 const PIN = `SHA256:${'A'.repeat(43)}`;
@@ -46,5 +51,43 @@ describe('connectorLoader', () => {
     await expect(connectorLoader(secrets, channel('ftps'))()).rejects.toMatchObject({
       code: 'CONFIGURATION',
     });
+  });
+
+  it.each([
+    { protocol: 'ftp' as const, field: 'serverCertSha256', value: async () => 'AB'.repeat(32) },
+    {
+      protocol: 'ftp' as const,
+      field: 'caPem',
+      value: async () => (await makeIdentity('ec256')).certPem,
+    },
+    { protocol: 'ftps' as const, field: 'hostKeySha256', value: async () => PIN },
+  ])(
+    'refuses a pin for another protocol ($field with $protocol) rather than connect without it',
+    async ({ protocol, field, value }) => {
+      const secrets = secretsOf({ user: 'sender', password: 'pw', [field]: await value() });
+      const loading = connectorLoader(secrets, channel(protocol))();
+      await expect(loading).rejects.toMatchObject({ code: 'CONFIGURATION' });
+      await expect(loading).rejects.toThrow(`"${field}"`);
+      await expect(loading).rejects.toThrow(`protocol is ${protocol}`);
+    },
+  );
+});
+
+describe('sendPorts', () => {
+  it('puts a busy message back on the send queue as a new message, delayed', async () => {
+    // Prepare
+    const sqs = mockClient(SQSClient);
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'm-2' });
+    const config = readSendConfig(FUNCTION_ENV);
+    const clients = { ...createAwsClients(), sqs: new SQSClient({ region: 'eu-west-1' }) };
+
+    // Act
+    await sendPorts(config, clients).requeue?.('{"Records":[]}', 60);
+
+    // Assess
+    expect(sqs.commandCalls(SendMessageCommand).map((call) => call.args[0].input)).toEqual([
+      { QueueUrl: config.sendQueueUrl, MessageBody: '{"Records":[]}', DelaySeconds: 60 },
+    ]);
+    sqs.restore();
   });
 });

@@ -8,7 +8,7 @@ import { METRIC_NAMES } from '../../../functions/config/names';
 import { BUSY_DELAY_SECONDS } from '../../../functions/send/process';
 import { todayInBrussels } from '../../../shared/names';
 import { sendSlotNames } from '../../../shared/send';
-import { TransportHostKeyError } from '../../../shared/transport';
+import { TransportConnectError, TransportHostKeyError } from '../../../shared/transport';
 import { declarationXml } from '../../transfer-point/helpers';
 import { OUTBOX, startChannelSite, type ChannelSite } from '../helpers/channel-site';
 
@@ -215,12 +215,17 @@ describe('send function: named channels', () => {
         ? {
             ...channel,
             server: 'sftp://east.example.be:8022',
-            connector: async (): Promise<never> => {
-              throw new TransportHostKeyError('refused before logging in', {
-                actual: presented,
-                expected: pinned,
-              });
-            },
+            // As the SFTP connector refuses it: at connect, after the set was claimed.
+            connector: async () => ({
+              describe: () => 'sftp://sender@east.example.be:8022',
+              connect: () =>
+                Promise.reject(
+                  new TransportHostKeyError('refused before logging in', {
+                    actual: presented,
+                    expected: pinned,
+                  }),
+                ),
+            }),
           }
         : channel,
     );
@@ -243,5 +248,62 @@ describe('send function: named channels', () => {
     expect(site.notifier.events[0]?.message).toContain('nothing was sent');
     expect(channelMetric(METRIC_NAMES.serverIdentityChanged)).toEqual([['east', 1]]);
     expect(await launched(site.east)).toEqual([]);
+    // The set waits, resumable under its names, for the pin to be fixed (never failed).
+    expect((await site.ledger.list()).map((record) => record.state)).toEqual(['uploading']);
   });
+
+  it.each(['cancelled', 'failed'] as const)(
+    'never launches a resend whose set was %s when its message comes back, slot taken or not',
+    async (ending) => {
+      // Prepare: a rejected set of east, and its resend, whose upload fails on the network
+      await site.send(site.drop(`${OUTBOX}east/DMFA/T/a.xml`, declarationXml()));
+      const first = `DMFA.123456.${today}.00001.T`;
+      await site.ledger.transition(first, 'launched', 'rejected', {
+        acknowledgement: {
+          accepted: false,
+          errors: ['ACRF-129'],
+          response: `ACRF.999999.${today}.00001.T`,
+          at: new Date().toISOString(),
+        },
+      });
+      const body = site.drop(`${OUTBOX}east/resend/${first}/b.xml`, declarationXml('DMFA', 4));
+      const unreachable = site.sendDeps().channels.map((channel) => ({
+        ...channel,
+        connector: async () => ({
+          describe: () => 'ftp://nowhere',
+          connect: () => Promise.reject(new TransportConnectError('connection refused')),
+        }),
+      }));
+      expect((await site.send(body, { channels: unreachable })).batchItemFailures).toHaveLength(1);
+      const resend = `DMFA.123456.${today}.00002.T`;
+      expect((await site.ledger.get(resend))?.state).toBe('uploading');
+      // ... then cancelled by an operator, or recorded failed
+      const record = await site.ledger.get(resend);
+      if (record?.owner !== undefined) await site.ledger.releaseLease(resend, record.owner);
+      await site.ledger.transition(
+        resend,
+        'uploading',
+        ending,
+        ending === 'failed'
+          ? { failure: { code: 'TRANSPORT_REFUSED', message: '553 refused' } }
+          : undefined,
+      );
+      const launchedBefore = await launched(site.east);
+
+      // Act: the message comes back, once while another run holds the slot, once free
+      const [slot] = sendSlotNames('east', 1);
+      await site.ledger.acquireRunLease(slot ?? '', 'another-run', 60_000);
+      await site.send(body);
+      await site.ledger.releaseRunLease(slot ?? '', 'another-run');
+      const again = await site.send(body);
+
+      // Assess: done, nothing launched, no new set
+      expect(again).toEqual({ batchItemFailures: [] });
+      expect(await launched(site.east)).toEqual(launchedBefore);
+      expect((await site.ledger.list()).map((r) => [r.id, r.state])).toEqual([
+        [first, 'rejected'],
+        [resend, ending],
+      ]);
+    },
+  );
 });
