@@ -243,28 +243,24 @@ describe('send over SFTP', () => {
     await sftp?.stop();
   });
 
+  /** The flags that reach the SFTP server with the key, and the ledger of these tests. */
+  const sftpFlags = (): string[] => [
+    '--host',
+    sftp.host,
+    '--port',
+    String(sftp.port),
+    '--user',
+    sftp.user,
+    '--protocol',
+    'sftp',
+    '--ssh-key',
+    keyFile,
+    '--ledger',
+    join(dir, 'sftp-ledger.sqlite'),
+  ];
+
   const sftpSend = (...extra: string[]) =>
-    cli(
-      [
-        'send',
-        declaration(),
-        ...NAMING,
-        '--host',
-        sftp.host,
-        '--port',
-        String(sftp.port),
-        '--user',
-        sftp.user,
-        '--protocol',
-        'sftp',
-        '--ssh-key',
-        keyFile,
-        '--ledger',
-        join(dir, 'sftp-ledger.sqlite'),
-        ...extra,
-      ],
-      {},
-    );
+    cli(['send', declaration(), ...NAMING, ...sftpFlags(), ...extra], {});
 
   it('sends with a pinned host key, quietly', async () => {
     const run = await sftpSend('--host-key-sha256', sftp.hostKeySha256 ?? '');
@@ -291,27 +287,7 @@ describe('send over SFTP', () => {
 
     // Act
     const run = await cli(
-      [
-        'pull',
-        '--env',
-        'all',
-        '--dest',
-        dest,
-        '--host',
-        sftp.host,
-        '--port',
-        String(sftp.port),
-        '--user',
-        sftp.user,
-        '--protocol',
-        'sftp',
-        '--ssh-key',
-        keyFile,
-        '--host-key-sha256',
-        pinned,
-        '--ledger',
-        join(dir, 'sftp-ledger.sqlite'),
-      ],
+      ['pull', '--env', 'all', '--dest', dest, ...sftpFlags(), '--host-key-sha256', pinned],
       {},
     );
 

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { ANSWER_TRUST_ENV_NAMES } from '../../functions/config/names';
 import { buildApp, type TransferApp } from '../../infra/app';
 import { ContextConfigError, parseConfig } from '../../infra/config';
+import { awsSolutionsFindings } from './nag-report';
 
 // The answers' trust on AWS: the pull function alone gets the pinned fingerprints and the CA
 // bundle's secret, by name and by grant, and only when the context gives them.
@@ -88,13 +89,7 @@ describe('OnssTransfer stack, answers pinned and a CA bundle secret', () => {
   });
 
   it('leaves no AwsSolutions finding', () => {
-    const report = JSON.parse(readFileSync(join(reportDir, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { pluginName: string; violations: unknown[] }[];
-    };
-    const findings = report.pluginReports
-      .filter((plugin) => plugin.pluginName === 'AwsSolutions')
-      .flatMap((plugin) => plugin.violations);
-    expect(findings).toEqual([]);
+    expect(awsSolutionsFindings(reportDir)).toEqual([]);
     const annotations = Annotations.fromStack(built.stack);
     expect(annotations.findError('*', Match.anyValue())).toEqual([]);
   });
