@@ -121,6 +121,7 @@ export function registerPull(program: Command, io: CliIo, setExit: (code: number
           io.stdout(
             `pulled ${report.sets.length} response set(s)` +
               `${withheld ? `, ${withheld} not applied (signature not valid or not trusted)` : ''}` +
+              `${report.reapplied.length ? `, ${report.reapplied.length} withheld earlier applied now (trusted)` : ''}` +
               `${report.incomplete.length ? `, ${report.incomplete.length} incomplete left for the next run` : ''}` +
               `${report.foreign.length ? `, ${report.foreign.length} foreign file(s) left on the server` : ''}` +
               `${report.failed.length ? `, ${report.failed.length} failed` : ''}` +

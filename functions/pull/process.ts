@@ -124,7 +124,7 @@ export async function runScheduledPull(deps: PullDependencies): Promise<PullOutc
     }
     throw error;
   }
-  for (const set of report.sets) {
+  for (const set of [...report.sets, ...report.reapplied]) {
     for (const change of set.interpretation?.changes ?? []) deps.countAnswer(change.state);
     if (set.interpretation?.orphans) deps.countAnswer('orphan');
     if (set.interpretation?.withheld) deps.countAnswer('withheld');
@@ -138,6 +138,7 @@ export async function runScheduledPull(deps: PullDependencies): Promise<PullOutc
     incomplete: report.incomplete.length,
     foreign: report.foreign.length,
     failed: report.failed.length,
+    reapplied: report.reapplied.length,
     ...('error' in overdue
       ? {}
       : { overdue: overdue.overdue, overdueRaised: overdue.raised.length }),

@@ -3,6 +3,8 @@ export type { PullContext, PullReport, PullRequest, PulledSet } from './pull-res
 export { groupResponseSets, responseSetId } from './response-sets';
 export type { GroupedListing, ListedResponseFile, ResponseSetListing } from './response-sets';
 export { interpretResponse } from './interpret';
+export { applyWithheldAnswers, isWithheld } from './withheld';
+export type { AppliedAnswer } from './withheld';
 export type { InterpretOptions, Interpretation } from './interpret';
 export {
   UNPACK_DEFAULTS,

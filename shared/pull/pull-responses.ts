@@ -19,6 +19,7 @@ import {
 } from './response-sets';
 import { foreignKey, responseKey } from './store-layout';
 import { resolveUnpackLimits, type UnpackLimits } from './unpack';
+import { applyWithheldAnswers, type AppliedAnswer } from './withheld';
 import { EVENT_TYPES } from '../notify';
 
 /** What to pull. */
@@ -78,6 +79,11 @@ export interface PullReport {
   failed: Array<{ id: string; code: string; message: string }>;
   /** The trust the answers' signers were held to; `none`: any signer was taken. */
   signatureTrust: AnswerTrustKind;
+  /**
+   * Answers stored by earlier runs and withheld for their signature, applied by this run
+   * because its trust accepts them now (see withheld.ts); empty without a trust.
+   */
+  reapplied: AppliedAnswer[];
 }
 
 function filesOf(
@@ -103,7 +109,8 @@ function filesOf(
  * is read; an archive that does not unpack is raised, and the set is deleted
  * all the same once its original is stored. With `request.answerTrust`, an
  * answer whose signature is not valid is stored, recorded and raised, and
- * deleted from the server, but moves no declaration.
+ * deleted from the server, but moves no declaration; each run with a trust then applies the
+ * answers withheld earlier that it accepts (a trust fixed since).
  *
  * @throws PullOptionsError when `request.unpack` holds a limit that is not a positive whole number
  */
@@ -118,6 +125,7 @@ export async function pullResponses(
     foreign: [],
     failed: [],
     signatureTrust: answerTrustKind(request.answerTrust),
+    reapplied: [],
   };
   const transport = await context.connector.connect();
   try {
@@ -132,6 +140,20 @@ export async function pullResponses(
     }
   } finally {
     await transport.close();
+  }
+  if (request.answerTrust !== undefined) {
+    // After this run's own answers: a withheld ACRF applied now finds its declaration as a
+    // fresh one would.
+    const withheld = await applyWithheldAnswers(
+      {
+        answerTrust: request.answerTrust,
+        unpack,
+        ...(request.channel === undefined ? {} : { channel: request.channel }),
+      },
+      context,
+    );
+    report.reapplied = withheld.applied;
+    report.failed.push(...withheld.failed);
   }
   return report;
 }

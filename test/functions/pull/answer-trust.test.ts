@@ -164,7 +164,7 @@ function connector() {
 
 let runs = 0;
 /** A scheduled run's dependencies on the local transfer point, with the given trust. */
-function pullDependencies(trust: AnswerTrust | undefined) {
+function pullDependencies(trust: AnswerTrust | undefined, storeName?: string) {
   runs += 1;
   const log = recordingLog();
   const metrics = recordingMetrics();
@@ -173,7 +173,7 @@ function pullDependencies(trust: AnswerTrust | undefined) {
   const deps: PullDependencies = {
     environments: ['T'],
     ledger,
-    store: localFolderStore(join(dir, `store-${runs}`)),
+    store: localFolderStore(join(dir, storeName ?? `store-${runs}`)),
     notifier,
     connector: async () => connector(),
     signingMaterial: async () => sender.material,
@@ -223,6 +223,30 @@ describe('a scheduled pull holds the answers to the trust', () => {
       }),
     ]);
     expect(simulator.files('OUTTEST')).toEqual([]);
+  });
+
+  it('withheld under a wrong pin, applied by the next run once the pin is right', async () => {
+    const { setId } = await sendAndJudge();
+    const wrong = makeAnswerTrust({ fingerprints: ['AB'.repeat(32)] });
+    const right = makeAnswerTrust({ fingerprints: [simulator.certificateFingerprint] });
+    const first = pullDependencies(wrong, 'store-fixed');
+    await runScheduledPull(first.deps);
+    expect(first.answers).toEqual(['withheld']);
+    expect((await ledger.get(setId))?.state).toBe('launched');
+
+    const second = pullDependencies(right, 'store-fixed');
+    const outcome = await runScheduledPull(second.deps);
+
+    expect(outcome).toMatchObject({ status: 'pulled', report: { sets: [] } });
+    expect(second.answers).toEqual(['acknowledged']);
+    expect((await ledger.get(setId))?.state).toBe('acknowledged');
+    expect(second.notifier.events.map((event) => event.type)).toEqual(['declaration.acknowledged']);
+    expect(second.log.lines).toContainEqual(
+      expect.objectContaining({
+        message: 'pulled',
+        extra: expect.objectContaining({ reapplied: 1 }),
+      }),
+    );
   });
 
   it('with no trust: one warning in the run, and the answers apply as before', async () => {
