@@ -372,6 +372,48 @@ describe('ftpConnector, FTPS with the server certificate pinned (serverCertSha25
     }
   });
 
+  it('names a new certificate no CA vouches for as a change of the pinned one, before logging in', async () => {
+    // A server whose certificate is neither the pinned one nor from a trusted CA: a transfer
+    // point gone to a new CA, or someone posing as it.
+    const identity = await serverIdentity(['127.0.0.1']);
+    const server = await startLoggingFtps(identity);
+    try {
+      const target = {
+        host: '127.0.0.1',
+        port: server.port,
+        user: sim.user,
+        password: sim.password,
+      };
+      const connect = (pin: string) =>
+        rejection(
+          ftpConnector(
+            options({ ...target, caPem: undefined }, { serverCertSha256: pin }),
+          ).connect(),
+        );
+
+      // The wrong pin: the change, with both fingerprints; nothing but AUTH TLS was sent.
+      const changed = await connect(WRONG);
+      expect(changed).toBeInstanceOf(TransportServerCertificateError);
+      expect(serverIdentityChange(changed)).toEqual({
+        kind: 'tls-certificate',
+        expected: WRONG,
+        actual: fingerprintOf(identity.cert),
+      });
+      expect(server.commands).toContain('AUTH TLS');
+      expect(server.commands.filter((command) => /^(USER|PASS)\b/.test(command))).toEqual([]);
+
+      // The right pin but no CA vouching for it: still refused, as an untrusted certificate.
+      server.commands.length = 0;
+      const untrusted = await connect(fingerprintOf(identity.cert));
+      expect(untrusted).toBeInstanceOf(TransportTlsError);
+      expect(untrusted).toMatchObject({ problem: 'untrusted-certificate' });
+      expect(server.commands).toContain('AUTH TLS');
+      expect(server.commands.filter((command) => /^(USER|PASS)\b/.test(command))).toEqual([]);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('keeps the host name check when the pin matches', async () => {
     const identity = await serverIdentity(['ftp.example.org']);
     await withSimulator({ tls: identity }, async (other) => {

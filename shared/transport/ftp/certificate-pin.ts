@@ -1,7 +1,8 @@
 /**
- * FTPS: the server's certificate held to a pinned SHA-256 fingerprint, in the TLS handshake
- * itself (Node's `checkServerIdentity`), so that a certificate other than the pinned one ends
- * the connection before the user name or the password is sent.
+ * FTPS: the server's certificate held to a pinned SHA-256 fingerprint, so that a certificate
+ * other than the pinned one ends the connection before the user name or the password is sent:
+ * on the control connection right after its handshake (open-session.ts, whatever the chain),
+ * on the data connections in their handshake (Node's `checkServerIdentity`).
  */
 import { X509Certificate } from 'node:crypto';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
@@ -12,7 +13,7 @@ import { TransportServerCertificateError } from '../errors';
 export type ServerIdentityCheck = (host: string, certificate: PeerCertificate) => Error | undefined;
 
 /** The SHA-256 fingerprint of a peer certificate, as `certificateFingerprint` writes it. */
-function fingerprintOf(certificate: PeerCertificate): string {
+export function fingerprintOf(certificate: PeerCertificate): string {
   if (Buffer.isBuffer(certificate.raw) && certificate.raw.length > 0) {
     try {
       return certificateFingerprint(new X509Certificate(certificate.raw));
@@ -40,18 +41,29 @@ export function pinnedCertificateCheck(expected: string, context: string): Serve
   return (host, certificate) => {
     checked += 1;
     const actual = fingerprintOf(certificate);
-    if (actual !== expected) {
-      const when =
-        checked === 1
-          ? 'refused in the TLS handshake, before logging in: nothing was sent'
-          : 'a data connection refused in its TLS handshake: nothing was sent on it';
-      return new TransportServerCertificateError(
-        `${context}: the server's certificate ${actual} is not the pinned ${expected}; ${when} ` +
-          '(the server changed its certificate, or this is not the server meant). Check the new ' +
-          'fingerprint with the transfer point, then update the pin (serverCertSha256, --server-cert-sha256)',
-        { actual, expected },
-      );
-    }
+    if (actual !== expected) return pinMismatch(expected, actual, context, checked === 1);
     return checkServerIdentity(host, certificate);
   };
+}
+
+/**
+ * The refusal of a certificate that is not the pinned one, naming both fingerprints.
+ *
+ * @param control - the control connection's (before logging in), else a data connection's
+ */
+export function pinMismatch(
+  expected: string,
+  actual: string,
+  context: string,
+  control: boolean,
+): TransportServerCertificateError {
+  const when = control
+    ? 'refused in the TLS handshake, before logging in: nothing was sent'
+    : 'a data connection refused in its TLS handshake: nothing was sent on it';
+  return new TransportServerCertificateError(
+    `${context}: the server's certificate ${actual} is not the pinned ${expected}; ${when} ` +
+      '(the server changed its certificate, or this is not the server meant). Check the new ' +
+      'fingerprint with the transfer point, then update the pin (serverCertSha256, --server-cert-sha256)',
+    { actual, expected },
+  );
 }

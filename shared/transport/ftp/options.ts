@@ -54,8 +54,8 @@ export interface FtpOptions {
   insecure: boolean;
   /**
    * Pins the server's certificate: its SHA-256 fingerprint, 64 hex digits with or without
-   * colons (`openssl x509 -fingerprint -sha256`), in any case. Checked in the TLS handshake,
-   * besides the CA and the host name, and before the user name or password is sent; another
+   * colons (`openssl x509 -fingerprint -sha256`), in any case. Checked first after the TLS
+   * handshake, then the CA and the host name, before the user name or password is sent; another
    * certificate is refused with a TransportServerCertificateError naming both fingerprints.
    * Kept as upper-case pairs joined by colons (`AB:CD:...`). FTPS only, not with `insecure`.
    */
