@@ -23,9 +23,10 @@ import { anomalyReport, largeNotification } from '../responses/generate';
 
 const MB = 1_000_000;
 const TARGET_BYTES = 300 * MB;
-// Measured growth: +61 to +85 MB alone, +131 to +163 MB while CI's other test files load both
-// cores (heap and array buffers stay at ~35 MB each: the rest is the allocator's slack under
-// load). Buffering the file grows it by +626 MB. The bound sits between the two.
+// Measured growth: +61 to +85 MB alone; while CI's other test files loaded both cores, +131 to
+// +241 MB with glibc's default arenas (heap and array buffers stay at ~35 MB each: the rest was
+// the allocator's slack, one arena per busy thread), +60 to +120 MB with two (the child's
+// MALLOC_ARENA_MAX below). Buffering the file grows it by +626 MB. The bound sits between.
 const RSS_GROWTH_BOUND = 220 * MB;
 const HEAP_BOUND = 64;
 
@@ -60,7 +61,10 @@ function runChild(config: object): Promise<ChildOutput> {
       join(__dirname, 'large-pull.child.ts'),
       JSON.stringify(config),
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    // Two malloc arenas: glibc otherwise gives each thread that allocates (libuv's pool hashing,
+    // writing, reading back) an arena of its own, whose freed pages stay in the RSS, and how
+    // many depends on the machine's load, not on what the pull holds.
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, MALLOC_ARENA_MAX: '2' } },
   );
   let stdout = '';
   let stderr = '';
