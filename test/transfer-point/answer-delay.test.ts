@@ -9,7 +9,15 @@ import type { SigningMaterial } from '../../shared/signing';
 import { SimulatorOptionsError, startSimulator } from '../../transfer-point';
 import type { Simulator, SimulatorOptions } from '../../transfer-point';
 import { makeIdentity } from '../helpers/pki';
-import { connect, declarationXml, eventually, sequences, setNames, uploadAll } from './helpers';
+import {
+  connect,
+  declarationXml,
+  eventually,
+  sequences,
+  setNames,
+  uploadAll,
+  withSession,
+} from './helpers';
 
 const nextSeq = sequences();
 let identity: SigningMaterial;
@@ -18,19 +26,11 @@ beforeAll(async () => {
   identity = (await makeIdentity('rsa2048')).material;
 });
 
-async function withSimulator(
+/** A session on a simulator signing with this file's identity (see withSession). */
+const withSimulator = (
   options: Partial<SimulatorOptions>,
   body: (sim: Simulator, client: Client) => Promise<void>,
-): Promise<void> {
-  const sim = await startSimulator({ identity, ...options });
-  const client = await connect(sim);
-  try {
-    await body(sim, client);
-  } finally {
-    client.close();
-    await sim.stop();
-  }
-}
+): Promise<void> => withSession({ identity, ...options }, body);
 
 /** Uploads one accepted T set; returns its GO name. */
 async function sendSet(client: Client): Promise<string> {

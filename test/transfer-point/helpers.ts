@@ -8,7 +8,7 @@ import { Client } from 'basic-ftp';
 import { SaxesParser } from 'saxes';
 import { buildDeclarationName, todayInBrussels } from '../../shared/names';
 import type { Environment } from '../../shared/names';
-import type { Simulator } from '../../transfer-point';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../../transfer-point';
 
 /**
  * Opens a logged-in FTP session on the simulator (passive mode, as the product does); over
@@ -153,5 +153,23 @@ export async function eventually(
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/**
+ * Starts a local transfer point with `options`, runs `body` with a logged-in session, and
+ * stops both, whatever `body` did.
+ */
+export async function withSession(
+  options: Partial<SimulatorOptions>,
+  body: (sim: Simulator, client: Client) => Promise<void>,
+): Promise<void> {
+  const sim = await startSimulator(options);
+  const client = await connect(sim);
+  try {
+    await body(sim, client);
+  } finally {
+    client.close();
+    await sim.stop();
   }
 }

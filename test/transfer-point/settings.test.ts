@@ -19,7 +19,15 @@ import {
 import type { NotificationRecord, Simulator, SimulatorOptions } from '../../transfer-point';
 import { makeIdentity, scratchDir } from '../helpers/pki';
 import type { Identity } from '../helpers/pki';
-import { connect, declarationXml, readXml, sequences, setNames, uploadAll } from './helpers';
+import {
+  connect,
+  declarationXml,
+  readXml,
+  sequences,
+  setNames,
+  uploadAll,
+  withSession,
+} from './helpers';
 
 const { dir, cleanup } = scratchDir('onss-sim-settings-');
 const nextSeq = sequences();
@@ -36,20 +44,11 @@ beforeAll(async () => {
 });
 afterAll(cleanup);
 
-/** Starts a simulator with `options`, runs `body` with a session, and stops both. */
-async function withSimulator(
+/** A session on a simulator signing with this file's identity (see withSession). */
+const withSimulator = (
   options: Partial<SimulatorOptions>,
   body: (sim: Simulator, client: Client) => Promise<void>,
-): Promise<void> {
-  const sim = await startSimulator({ identity, ...options });
-  const client = await connect(sim);
-  try {
-    await body(sim, client);
-  } finally {
-    client.close();
-    await sim.stop();
-  }
-}
+): Promise<void> => withSession({ identity, ...options }, body);
 
 async function signed(content: string, signer: Identity): Promise<string> {
   const path = join(dir, `fi-${nextSeq()}`);
